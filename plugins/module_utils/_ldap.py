@@ -1,0 +1,677 @@
+# -*- coding: utf-8 -*-
+# Copyright: photosync.ad contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The directory layer: connection options, binding, finding people, reading and
+writing their photo.
+
+One option family is defined here once: ``ldap_connection_spec()`` is paired with
+the doc fragment ``plugins/doc_fragments/ldap.py`` (keep the two in step).
+
+Nothing here talks to the network until ``Directory.connect()`` is called, and
+every failure leaves as a domain exception from ``_errors`` with a hint that
+says what to do about it.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import re
+import ssl
+import struct
+import uuid
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.photosync.ad.plugins.module_utils import _errors
+from ansible_collections.photosync.ad.plugins.module_utils._photo import DirectoryUser
+
+try:
+    import ldap3
+    from ldap3.core import exceptions as ldap3_exceptions
+    from ldap3.utils.conv import escape_filter_chars, escape_bytes
+    HAS_LDAP3 = True
+    LDAP3_IMPORT_ERROR = None
+except ImportError:  # pragma: no cover - exercised by the sanity import test
+    import traceback
+    HAS_LDAP3 = False
+    LDAP3_IMPORT_ERROR = traceback.format_exc()
+
+
+# thumbnailPhoto's rangeUpper in the AD schema.
+THUMBNAIL_PHOTO_MAX_BYTES = 102400
+PHOTO_ATTRIBUTES = ("thumbnailPhoto", "jpegPhoto")
+
+# Attribute ids (ATTRTYP) used in replPropertyMetaData: prefix-table index << 16 | last arc.
+# 2.16.840.1.113730.3.1 is index 0x16, 0.9.2342.19200300.100.1 is index 0x15.
+_ATTIDS = {
+    "thumbnailphoto": 0x00160023,
+    "jpegphoto": 0x0015003C,
+}
+
+USER_ATTRIBUTES = [
+    "distinguishedName", "sAMAccountName", "userPrincipalName", "mail",
+    "objectGUID", "objectSid", "displayName", "userAccountControl",
+]
+
+IDENTITY_TYPES = ("auto", "dn", "objectGUID", "objectSid", "sAMAccountName", "userPrincipalName", "mail")
+
+# People, not computers (computers are objectClass=user in AD too).  inetOrgPerson
+# keeps OpenLDAP directories (jpegPhoto only) usable.
+PERSON_FILTER = "(&(|(objectClass=user)(objectClass=inetOrgPerson))(!(objectClass=computer)))"
+
+_AD_BIND_SUBCODES = {
+    "525": "the user does not exist",
+    "52e": "the password is wrong",
+    "530": "the account may not log on at this time",
+    "531": "the account may not log on from this workstation",
+    "532": "the password has expired",
+    "533": "the account is disabled",
+    "701": "the account has expired",
+    "773": "the password must be changed before first logon",
+    "775": "the account is locked out",
+}
+
+_GUID_RE = re.compile(r"^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$")
+_SID_RE = re.compile(r"^S-1-\d+(-\d+)+$", re.IGNORECASE)
+_DN_RE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*=.+,\s*[A-Za-z][A-Za-z0-9-]*=", re.DOTALL)
+
+
+def ldap_connection_spec():
+    """Argument spec of the LDAP connection options.
+
+    Paired one-to-one with the doc fragment ``photosync.ad.ldap``
+    (plugins/doc_fragments/ldap.py): change both together.
+    """
+    return dict(
+        server=dict(type="list", elements="str", fallback=(env_fallback, ["PHOTOSYNC_LDAP_SERVER"])),
+        port=dict(type="int", fallback=(env_fallback, ["PHOTOSYNC_LDAP_PORT"])),
+        tls_mode=dict(type="str", default="ldaps", choices=["ldaps", "start_tls", "none"],
+                      fallback=(env_fallback, ["PHOTOSYNC_LDAP_TLS_MODE"])),
+        validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["PHOTOSYNC_LDAP_VALIDATE_CERTS"])),
+        ca_cert=dict(type="path", fallback=(env_fallback, ["PHOTOSYNC_LDAP_CA_CERT"])),
+        auth_protocol=dict(type="str", default="simple", choices=["simple", "kerberos", "certificate"],
+                           fallback=(env_fallback, ["PHOTOSYNC_LDAP_AUTH_PROTOCOL"])),
+        username=dict(type="str", fallback=(env_fallback, ["PHOTOSYNC_LDAP_USERNAME"])),
+        password=dict(type="str", no_log=True, fallback=(env_fallback, ["PHOTOSYNC_LDAP_PASSWORD"])),
+        client_cert=dict(type="path", fallback=(env_fallback, ["PHOTOSYNC_LDAP_CLIENT_CERT"])),
+        client_key=dict(type="path", no_log=False, fallback=(env_fallback, ["PHOTOSYNC_LDAP_CLIENT_KEY"])),
+        allow_plaintext=dict(type="bool", default=False),
+        connect_timeout=dict(type="int", default=10),
+        timeout=dict(type="int", default=60),
+        search_base=dict(type="str", fallback=(env_fallback, ["PHOTOSYNC_LDAP_SEARCH_BASE"])),
+    )
+
+
+class ConnectionSettings(object):
+    """Validated connection options.  Building one does no I/O."""
+
+    def __init__(self, server, port=None, tls_mode="ldaps", validate_certs=True, ca_cert=None,
+                 auth_protocol="simple", username=None, password=None, client_cert=None, client_key=None,
+                 allow_plaintext=False, connect_timeout=10, timeout=60, search_base=None):
+        if not server:
+            raise _errors.ConfigurationError(
+                "no LDAP server given",
+                hint="Set the server option (or PHOTOSYNC_LDAP_SERVER), e.g. server: dc1.example.com")
+        self.servers = [s.strip() for s in (server if isinstance(server, (list, tuple)) else [server]) if s.strip()]
+        self.tls_mode = tls_mode
+        self.port = port or (636 if tls_mode == "ldaps" else 389)
+        self.validate_certs = validate_certs
+        self.ca_cert = ca_cert
+        self.auth_protocol = auth_protocol
+        self.username = username
+        self.password = password
+        self.client_cert = client_cert
+        self.client_key = client_key
+        self.allow_plaintext = allow_plaintext
+        self.connect_timeout = connect_timeout
+        self.timeout = timeout
+        self.search_base = search_base
+        self._check()
+
+    @classmethod
+    def from_params(cls, params):
+        names = ldap_connection_spec().keys()
+        return cls(**dict((name, params.get(name)) for name in names if params.get(name) is not None))
+
+    def _check(self):
+        if self.auth_protocol == "simple":
+            if bool(self.username) != bool(self.password):
+                raise _errors.ConfigurationError(
+                    "username and password must be given together for a simple bind",
+                    hint="Set both, or neither for an anonymous bind (AD refuses anonymous searches)")
+            if self.tls_mode == "none" and self.username and not self.allow_plaintext:
+                # Refused before any bind: the password would cross the network in clear text.
+                raise _errors.ConfigurationError(
+                    "refusing a simple bind without TLS: the password would be sent in clear text",
+                    hint="Use tls_mode=ldaps (default) or tls_mode=start_tls; set allow_plaintext=true "
+                         "only for a lab directory you do not care about")
+        elif self.auth_protocol == "certificate":
+            if not self.client_cert:
+                raise _errors.ConfigurationError(
+                    "auth_protocol=certificate needs client_cert (and client_key unless the key is in the same file)")
+            if self.tls_mode == "none":
+                raise _errors.ConfigurationError("auth_protocol=certificate needs tls_mode ldaps or start_tls")
+
+
+def _split_host_port(server, default_port):
+    """``host``, ``host:port``, ``[v6]:port`` or an ldap(s):// URI -> (host, port, scheme or None)."""
+    scheme = None
+    m = re.match(r"^(ldaps?)://(.*?)/?$", server, re.IGNORECASE)
+    if m:
+        scheme, server = m.group(1).lower(), m.group(2)
+    if server.startswith("["):
+        host, _, rest = server[1:].partition("]")
+        port = int(rest[1:]) if rest.startswith(":") else default_port
+        return host, port, scheme
+    if server.count(":") == 1:
+        host, port = server.split(":")
+        return host, int(port), scheme
+    return server, default_port, scheme
+
+
+def escape_filter_value(value):
+    """Escape a string for use inside an LDAP filter assertion (RFC 4515)."""
+    return escape_filter_chars(value)
+
+
+def guid_filter_value(guid_text):
+    return escape_bytes(uuid.UUID(guid_text).bytes_le)
+
+
+def sid_to_bytes(sid_text):
+    parts = sid_text.upper().split("-")
+    revision, authority = int(parts[1]), int(parts[2])
+    subs = [int(x) for x in parts[3:]]
+    return struct.pack("<BB", revision, len(subs)) + struct.pack(">Q", authority)[2:] + \
+        b"".join(struct.pack("<I", s) for s in subs)
+
+
+def sid_from_bytes(data):
+    if not data or len(data) < 8:
+        return None
+    revision, count = data[0], data[1]
+    authority = struct.unpack(">Q", b"\0\0" + data[2:8])[0]
+    subs = struct.unpack("<%dI" % count, data[8:8 + 4 * count])
+    return "S-%d-%d%s" % (revision, authority, "".join("-%d" % s for s in subs))
+
+
+def guid_from_bytes(data):
+    return str(uuid.UUID(bytes_le=bytes(data))) if data and len(data) == 16 else None
+
+
+def classify_identity(identity):
+    """Which attribute an identity most likely names, for identity_type=auto."""
+    text = identity.strip()
+    if _GUID_RE.match(text):
+        return "objectGUID"
+    if _SID_RE.match(text):
+        return "objectSid"
+    if _DN_RE.match(text):
+        return "dn"
+    if "@" in text:
+        return "userPrincipalName_or_mail"
+    return "sAMAccountName"
+
+
+def identity_filter(identity, identity_type="auto"):
+    """The escaped LDAP filter that finds ``identity``; None for a DN (read by base search)."""
+    kind = classify_identity(identity) if identity_type == "auto" else identity_type
+    text = identity.strip()
+    if kind == "dn":
+        return None
+    if kind == "objectGUID":
+        m = _GUID_RE.match(text)
+        if not m:
+            raise _errors.ConfigurationError("%r is not a GUID" % identity)
+        value = "(objectGUID=%s)" % guid_filter_value(m.group(1))
+    elif kind == "objectSid":
+        if not _SID_RE.match(text):
+            raise _errors.ConfigurationError("%r is not a SID (S-1-5-21-...)" % identity)
+        value = "(objectSid=%s)" % escape_bytes(sid_to_bytes(text))
+    elif kind == "userPrincipalName_or_mail":
+        value = "(|(userPrincipalName=%s)(mail=%s))" % (escape_filter_value(text), escape_filter_value(text))
+    elif kind == "sAMAccountName":
+        # DOMAIN\user is how people write it; the domain part is not in sAMAccountName.
+        if "\\" in text:
+            text = text.split("\\", 1)[1]
+        value = "(sAMAccountName=%s)" % escape_filter_value(text)
+    elif kind in ("userPrincipalName", "mail"):
+        value = "(%s=%s)" % (kind, escape_filter_value(text))
+    else:
+        raise _errors.ConfigurationError("unknown identity_type %r" % identity_type)
+    return "(&%s%s)" % (PERSON_FILTER, value)
+
+
+def parse_repl_property_metadata(blob):
+    """Decode a ``replPropertyMetaData`` value into {attid: entry}.
+
+    Layout (little-endian): uint32 version (1), uint32 reserved, uint32 count,
+    uint32 reserved, then ``count`` 48-byte entries: uint32 attid, uint32 version,
+    uint64 originating change time (seconds since 1601-01-01 UTC), 16-byte
+    originating invocation id, int64 originating USN, int64 local USN.
+    """
+    if not blob or len(blob) < 16:
+        return {}
+    version, _reserved, count, _reserved2 = struct.unpack_from("<IIII", blob, 0)
+    if version != 1 or len(blob) < 16 + 48 * count:
+        return {}
+    result = {}
+    epoch = datetime.datetime(1601, 1, 1)
+    for i in range(count):
+        attid, attr_version, change_time, invocation, orig_usn, local_usn = struct.unpack_from(
+            "<IIQ16sqq", blob, 16 + 48 * i)
+        changed = epoch + datetime.timedelta(seconds=change_time)
+        result[attid] = dict(
+            version=attr_version,
+            changed=changed.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            originating_invocation_id=str(uuid.UUID(bytes_le=invocation)),
+            originating_usn=orig_usn,
+            local_usn=local_usn,
+        )
+    return result
+
+
+def _first(entry_attrs, name):
+    value = entry_attrs.get(name)
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value
+
+
+class Directory(object):
+    """A connection to one directory, opened lazily by ``connect()``.
+
+    Use as a context manager::
+
+        with Directory(ConnectionSettings.from_params(params)) as directory:
+            user = directory.resolve("alice")
+            photo = directory.read_photo(user.dn)
+    """
+
+    def __init__(self, settings):
+        self.settings = settings
+        self.connection = None
+        self.server_used = None
+        self._root_dse = None
+        self._dc_names = {}
+
+    # --- connecting -------------------------------------------------------
+
+    def __enter__(self):
+        self.connect()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def close(self):
+        if self.connection is not None:
+            try:
+                self.connection.unbind()
+            except Exception:  # pylint: disable=broad-except
+                # Closing a broken socket must never hide the error that broke it.
+                pass
+            self.connection = None
+
+    def _tls(self):
+        s = self.settings
+        return ldap3.Tls(
+            validate=ssl.CERT_REQUIRED if s.validate_certs else ssl.CERT_NONE,
+            ca_certs_file=s.ca_cert,
+            local_certificate_file=s.client_cert if s.auth_protocol == "certificate" else None,
+            local_private_key_file=s.client_key if s.auth_protocol == "certificate" else None,
+        )
+
+    def connect(self):
+        """Try each server in order; bind on the first that answers."""
+        s = self.settings
+        if not HAS_LDAP3:
+            raise _errors.ConfigurationError("the ldap3 Python library is required")
+        tried = []
+        for entry in s.servers:
+            host, port, scheme = _split_host_port(entry, s.port)
+            use_ssl = (scheme == "ldaps") if scheme else s.tls_mode == "ldaps"
+            server = ldap3.Server(host, port=port, use_ssl=use_ssl, tls=self._tls(),
+                                  connect_timeout=s.connect_timeout, get_info=ldap3.NONE)
+            connection = self._new_connection(server)
+            try:
+                connection.open()
+            except ldap3_exceptions.LDAPSocketOpenError as exc:
+                reason = str(exc)
+                if _looks_like_tls_failure(reason):
+                    raise _errors.TLSFailure(
+                        "TLS handshake with %s:%d failed: %s" % (host, port, _short_tls_reason(reason)),
+                        hint="The server certificate could not be validated. Pass ca_cert with the CA that "
+                             "issued it, and connect with a name that is in the certificate")
+                tried.append("%s:%d (%s)" % (host, port, _short_socket_reason(reason)))
+                continue
+            except ldap3_exceptions.LDAPException as exc:
+                tried.append("%s:%d (%s)" % (host, port, exc))
+                continue
+            self.connection = connection
+            self.server_used = "%s:%d" % (host, port)
+            if s.tls_mode == "start_tls" and not use_ssl:
+                self._start_tls(host, port)
+            self._bind()
+            return self
+        raise _errors.ServerUnreachable(
+            "no LDAP server answered; tried %s" % ", ".join(tried),
+            hint="Check the server names, the port (636 for ldaps, 389 for start_tls) and firewalls")
+
+    def _new_connection(self, server):
+        s = self.settings
+        kwargs = dict(receive_timeout=s.timeout, raise_exceptions=False, auto_referrals=False,
+                      read_only=False, return_empty_attributes=False)
+        if s.auth_protocol == "kerberos":
+            try:
+                import gssapi  # noqa: F401 pylint: disable=unused-import
+            except ImportError:
+                raise _errors.ConfigurationError(
+                    "auth_protocol=kerberos needs the gssapi Python package (pip install gssapi) and a ticket "
+                    "(kinit) or a keytab")
+            kwargs.update(authentication=ldap3.SASL, sasl_mechanism=ldap3.KERBEROS)
+            if s.username:
+                kwargs["sasl_credentials"] = (None, s.username)
+        elif s.auth_protocol == "certificate":
+            kwargs.update(authentication=ldap3.SASL, sasl_mechanism=ldap3.EXTERNAL)
+        elif s.username:
+            kwargs.update(user=s.username, password=s.password, authentication=ldap3.SIMPLE)
+        else:
+            kwargs.update(authentication=ldap3.ANONYMOUS)
+        return ldap3.Connection(server, **kwargs)
+
+    def _start_tls(self, host, port):
+        try:
+            ok = self.connection.start_tls()
+        except ldap3_exceptions.LDAPException as exc:
+            reason = str(exc)
+            if _looks_like_tls_failure(reason):
+                raise _errors.TLSFailure(
+                    "StartTLS with %s:%d failed: %s" % (host, port, _short_tls_reason(reason)),
+                    hint="The server certificate could not be validated. Pass ca_cert with the CA that issued it")
+            raise _errors.TLSFailure("StartTLS with %s:%d failed: %s" % (host, port, reason))
+        if not ok:
+            raise _errors.TLSFailure("StartTLS with %s:%d was refused: %s" % (
+                host, port, self.connection.result.get("message") or self.connection.result.get("description")))
+
+    def _bind(self):
+        s = self.settings
+        try:
+            ok = self.connection.bind()
+        except ldap3_exceptions.LDAPException as exc:
+            reason = str(exc)
+            if _looks_like_tls_failure(reason):
+                raise _errors.TLSFailure("TLS failed during bind: %s" % _short_tls_reason(reason),
+                                         hint="Pass ca_cert with the CA that issued the server certificate")
+            raise _errors.AuthenticationFailed(
+                "bind as %s to %s failed: %s" % (s.username or "(anonymous)", self.server_used, reason),
+                hint="The server closed the connection during the bind. If you used auth_protocol=ntlm-like "
+                     "binds, use a simple bind over LDAPS instead")
+        if ok:
+            return
+        result = self.connection.result or {}
+        code = result.get("result")
+        message = result.get("message") or ""
+        who = s.username or "(anonymous)"
+        if code == 49:
+            sub = re.search(r"data ([0-9a-fA-F]{3})", message)
+            meaning = _AD_BIND_SUBCODES.get(sub.group(1).lower()) if sub else None
+            raise _errors.AuthenticationFailed(
+                "invalid credentials for %s on %s%s" % (
+                    who, self.server_used, " (AD says: %s, code %s)" % (meaning, sub.group(1)) if meaning else ""),
+                hint={
+                    "52e": "Check the password (and the username: UPN, DN or DOMAIN\\user)",
+                    "525": "Check the username: give a UPN (user@example.com), a DN or DOMAIN\\user",
+                    "533": "Enable the account or use another one",
+                    "775": "Wait for the lockout to expire or have an administrator unlock the account",
+                    "532": "Set a new password for the account",
+                    "773": "Set a new password for the account",
+                    "701": "Extend the account's expiry date",
+                }.get(sub.group(1).lower() if sub else "", "Check the username and password"))
+        if code == 8:
+            raise _errors.StrongerAuthRequired(
+                "%s refused the bind: %s" % (self.server_used, message.strip() or "strongerAuthRequired"),
+                hint="Use tls_mode=ldaps (port 636) or tls_mode=start_tls")
+        raise _errors.AuthenticationFailed(
+            "bind as %s to %s failed: %s %s" % (who, self.server_used, result.get("description"), message.strip()))
+
+    # --- reading ----------------------------------------------------------
+
+    def root_dse(self):
+        if self._root_dse is None:
+            self._search("", "(objectClass=*)", ldap3.BASE,
+                         ["defaultNamingContext", "configurationNamingContext", "dnsHostName",
+                          "dsServiceName", "rootDomainNamingContext"])
+            entries = self.connection.response or []
+            attrs = entries[0]["attributes"] if entries and entries[0].get("type") == "searchResEntry" else {}
+            self._root_dse = dict((k, _first(attrs, k)) for k in attrs)
+        return self._root_dse
+
+    def search_base(self):
+        base = self.settings.search_base or self.root_dse().get("defaultNamingContext")
+        if not base:
+            raise _errors.ConfigurationError(
+                "the server did not say its defaultNamingContext", hint="Set search_base")
+        return base
+
+    def netbios_domain(self):
+        """The NetBIOS name of the directory's domain (EXAMPLE), for DOMAIN\\user claims."""
+        dse = self.root_dse()
+        config = dse.get("configurationNamingContext")
+        if not config:
+            return None
+        self._search("CN=Partitions," + config,
+                     "(&(objectClass=crossRef)(nCName=%s))" % escape_filter_value(dse.get("defaultNamingContext")),
+                     ldap3.LEVEL, ["nETBIOSName"])
+        for entry in self.connection.response or []:
+            if entry.get("type") == "searchResEntry":
+                return _first(entry["attributes"], "nETBIOSName")
+        return None
+
+    def _search(self, base, ldap_filter, scope, attributes, paged_size=None, paged_cookie=None, user=None):
+        ok = self.connection.search(base, ldap_filter, search_scope=scope, attributes=attributes,
+                                    paged_size=paged_size, paged_cookie=paged_cookie)
+        if ok:
+            return True
+        result = self.connection.result or {}
+        code = result.get("result")
+        if code in (0, 32) and base:  # 32 noSuchObject: nothing there
+            return False
+        raise _directory_error(result, "search of %s" % (base or "the rootDSE"), user=user,
+                               username=self.settings.username)
+
+    def _entry_to_user(self, entry):
+        attrs = entry.get("attributes", {})
+        raw = entry.get("raw_attributes", {})
+        return DirectoryUser(
+            dn=entry.get("dn"),
+            sam_account_name=_first(attrs, "sAMAccountName"),
+            user_principal_name=_first(attrs, "userPrincipalName"),
+            mail=_first(attrs, "mail"),
+            object_guid=guid_from_bytes(_first(raw, "objectGUID")),
+            object_sid=sid_from_bytes(_first(raw, "objectSid")),
+            display_name=_first(attrs, "displayName"),
+        )
+
+    def resolve(self, identity, identity_type="auto"):
+        """Find exactly one person; UserNotFound / AmbiguousIdentity otherwise."""
+        kind = classify_identity(identity) if identity_type == "auto" else identity_type
+        if kind == "dn":
+            found = self._search(identity.strip(), "(objectClass=*)", ldap3.BASE, USER_ATTRIBUTES, user=identity)
+            entries = [e for e in (self.connection.response or []) if e.get("type") == "searchResEntry"] \
+                if found else []
+        else:
+            entries = list(self.find_entries(identity_filter(identity, identity_type), USER_ATTRIBUTES,
+                                             user=identity))
+        if not entries:
+            raise _errors.UserNotFound(
+                "no user matches %s%s under %s" % (
+                    "the DN" if kind == "dn" else kind, "" if kind == "dn" else " %r" % identity,
+                    identity if kind == "dn" else self.search_base()),
+                user=identity,
+                hint="Check the spelling, the search_base, and that the bound account may read the user")
+        if len(entries) > 1:
+            raise _errors.AmbiguousIdentity(
+                "%d objects match: %s" % (len(entries), "; ".join(e["dn"] for e in entries[:5])),
+                user=identity,
+                hint="Use a unique identity: a DN, objectGUID, or set identity_type (e.g. sAMAccountName)")
+        return self._entry_to_user(entries[0])
+
+    def find_entries(self, ldap_filter, attributes, search_base=None, scope="subtree", page_size=500, user=None):
+        """Paged search; yields raw ldap3 entries (dicts with dn, attributes, raw_attributes)."""
+        base = search_base or self.search_base()
+        ldap_scope = {"subtree": ldap3.SUBTREE, "onelevel": ldap3.LEVEL, "base": ldap3.BASE}[scope]
+        cookie = None
+        while True:
+            if not self._search(base, ldap_filter, ldap_scope, attributes, paged_size=page_size,
+                                paged_cookie=cookie, user=user):
+                return
+            for entry in self.connection.response or []:
+                if entry.get("type") == "searchResEntry":
+                    yield entry
+            controls = (self.connection.result or {}).get("controls") or {}
+            cookie = controls.get("1.2.840.113556.1.4.319", {}).get("value", {}).get("cookie")
+            if not cookie:
+                return
+
+    def find_users(self, ldap_filter=None, search_base=None, scope="subtree", extra_attributes=()):
+        """Yield (DirectoryUser, raw_attributes) for every person the filter matches."""
+        combined = "(&%s%s)" % (PERSON_FILTER, _wrap_filter(ldap_filter)) if ldap_filter else PERSON_FILTER
+        for entry in self.find_entries(combined, USER_ATTRIBUTES + list(extra_attributes), search_base, scope):
+            yield self._entry_to_user(entry), entry.get("raw_attributes", {})
+
+    def read_values(self, dn, attribute):
+        """All values of ``attribute`` on ``dn`` as bytes (empty list when unset)."""
+        if not self._search(dn, "(objectClass=*)", ldap3.BASE, [attribute], user=dn):
+            raise _errors.UserNotFound("the object %s does not exist (any more)" % dn, user=dn)
+        for entry in self.connection.response or []:
+            if entry.get("type") == "searchResEntry":
+                raw = entry.get("raw_attributes", {})
+                for key, values in raw.items():
+                    if key.lower() == attribute.lower():
+                        return [bytes(v) for v in values]
+                return []
+        raise _errors.UserNotFound("the object %s does not exist (any more)" % dn, user=dn)
+
+    def read_photo(self, dn, attribute="thumbnailPhoto"):
+        """The photo bytes, or None.  For multi-valued jpegPhoto, the first value."""
+        values = self.read_values(dn, attribute)
+        return values[0] if values else None
+
+    def photo_change_metadata(self, dn, attribute="thumbnailPhoto"):
+        """When and where ``attribute`` was last changed, from replPropertyMetaData; None if unknown."""
+        values = self.read_values(dn, "replPropertyMetaData")
+        if not values:
+            return None
+        entry = parse_repl_property_metadata(values[0]).get(_ATTIDS.get(attribute.lower()))
+        if entry is None:
+            return None
+        entry = dict(entry)
+        entry["originating_dc"] = self.dc_for_invocation_id(entry["originating_invocation_id"])
+        return entry
+
+    def dc_for_invocation_id(self, invocation_id):
+        """The DNS name of the DC whose database has this invocation id (None if not found)."""
+        if invocation_id in self._dc_names:
+            return self._dc_names[invocation_id]
+        name = None
+        config = self.root_dse().get("configurationNamingContext")
+        if config:
+            flt = "(&(objectClass=nTDSDSA)(invocationId=%s))" % guid_filter_value(invocation_id)
+            for entry in self.find_entries(flt, ["distinguishedName"], search_base="CN=Sites," + config):
+                server_dn = entry["dn"].split(",", 1)[1]  # the NTDS Settings object sits under its server
+                values = self.read_values(server_dn, "dNSHostName")
+                name = values[0].decode("utf-8") if values else server_dn
+                break
+        self._dc_names[invocation_id] = name
+        return name
+
+    # --- writing ----------------------------------------------------------
+
+    def swap_photo(self, dn, attribute, expected, new, force=False, user=None):
+        """Replace ``expected`` (bytes, list of bytes, or None) with ``new`` (bytes or None) atomically.
+
+        Without ``force`` this is a compare-and-swap: one modify deletes exactly the
+        value(s) read earlier and adds the new one, so if another writer changed the
+        attribute in between the server answers noSuchAttribute (or
+        attributeOrValueExists) and we raise Conflict instead of clobbering it.
+        """
+        who = user or dn
+        if new is not None and attribute.lower() == "thumbnailphoto" and len(new) > THUMBNAIL_PHOTO_MAX_BYTES:
+            raise _errors.ValueTooLarge(
+                "the photo is %d bytes; thumbnailPhoto holds at most %d" % (len(new), THUMBNAIL_PHOTO_MAX_BYTES),
+                user=who, hint="Lower max_bytes (10240 is what Exchange Online accepts)")
+        old_values = [] if expected is None else (list(expected) if isinstance(expected, list) else [expected])
+        if force:
+            changes = [(ldap3.MODIFY_REPLACE, [new] if new is not None else [])]
+        else:
+            changes = []
+            if old_values:
+                changes.append((ldap3.MODIFY_DELETE, old_values))
+            if new is not None:
+                changes.append((ldap3.MODIFY_ADD, [new]))
+            if not changes:
+                return
+        ok = self.connection.modify(dn, {attribute: changes})
+        if ok:
+            return
+        result = self.connection.result or {}
+        code = result.get("result")
+        if not force and code in (16, 20):  # noSuchAttribute / attributeOrValueExists
+            raise _errors.Conflict(
+                "%s changed since it was read (another writer was faster)" % attribute,
+                user=who,
+                hint="Run again to reconcile against the new value, or set force=true to overwrite it")
+        raise _directory_error(result, "writing %s of %s" % (attribute, dn), user=who,
+                               username=self.settings.username, attribute=attribute, dn=dn,
+                               size=len(new) if new is not None else None)
+
+
+def _wrap_filter(ldap_filter):
+    text = ldap_filter.strip()
+    return text if text.startswith("(") else "(%s)" % text
+
+
+def _looks_like_tls_failure(reason):
+    lowered = reason.lower()
+    return "certificate verify failed" in lowered or "certificate_verify_failed" in lowered or \
+        "hostname" in lowered and "match" in lowered or "sslcertverificationerror" in lowered
+
+
+def _short_tls_reason(reason):
+    m = re.search(r"(certificate verify failed[^')\]]*|hostname [^')\]]*)", reason, re.IGNORECASE)
+    return m.group(1).strip() if m else reason
+
+
+def _short_socket_reason(reason):
+    for needle, text in (("refused", "connection refused"), ("timed out", "timed out"),
+                         ("Name or service not known", "unknown host"), ("No route", "no route to host")):
+        if needle.lower() in reason.lower():
+            return text
+    return reason
+
+
+def _directory_error(result, action, user=None, username=None, attribute=None, dn=None, size=None):
+    code = result.get("result")
+    message = (result.get("message") or "").strip()
+    description = result.get("description")
+    detail = "%s failed: %s (%s)%s" % (action, description, code, ": " + message if message else "")
+    if code == 50:
+        right = "Write %s" % attribute if attribute else "Read"
+        return _errors.PermissionDenied(
+            "%s: the bound account %s has no right to do this" % (detail, username or "(anonymous)"),
+            user=user,
+            hint="Grant '%s' (write property on %s) on %s or its OU to that account" % (
+                right, attribute or "the attribute", dn or "the object") if attribute else
+            "Grant the account read access to the objects")
+    if code in (19, 21) and attribute:
+        return _errors.ValueTooLarge(
+            "%s: the directory refused a %s-byte value" % (detail, size), user=user,
+            hint="Lower max_bytes; thumbnailPhoto holds at most 102400 bytes")
+    if code == 32:
+        return _errors.UserNotFound("%s: the object does not exist" % detail, user=user)
+    if code == 8:
+        return _errors.StrongerAuthRequired(detail, user=user, hint="Use tls_mode=ldaps or start_tls")
+    return _errors.DirectoryError(detail, user=user)

@@ -1,0 +1,271 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: photosync.ad contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: thumbnail_photo_info
+short_description: Report the photos that Active Directory holds for people
+version_added: 0.1.0
+description:
+  - Reads C(thumbnailPhoto) (or C(jpegPhoto)) of the users you name, or of every user an LDAP filter
+    matches, and reports per user whether a photo is set, its SHA-256, size, dimensions and format, and
+    when and on which domain controller it was last changed.
+  - Can export each photo to a file, for a look or as a backup.
+  - Photo bytes are never part of the result unless O(include_content=true).
+  - This module only reads the directory, so it runs in full in check mode.
+author:
+  - photosync.ad developers
+extends_documentation_fragment:
+  - photosync.ad.ldap
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; runs unchanged in check mode (including O(export_dir)).
+  diff_mode:
+    support: none
+options:
+  identities:
+    description:
+      - The users to report on, in this order.
+      - Each is a distinguishedName, an objectGUID, an objectSid (V(S-1-5-21-...)), a sAMAccountName
+        (V(alice) or V(EXAMPLE\\alice)), a userPrincipalName or a mail address; see O(identity_type).
+      - A name that matches nobody, or more than one person, fails the task and says so.
+      - Exactly one of O(identities) and O(filter) is required.
+    type: list
+    elements: str
+    aliases: [identity]
+  identity_type:
+    description:
+      - What the entries of O(identities) are.
+      - V(auto) decides per entry: a GUID or SID by its form, a DN if it looks like V(CN=...,DC=...),
+        userPrincipalName or mail if it has an V(@), otherwise sAMAccountName.
+    type: str
+    default: auto
+    choices: [auto, dn, objectGUID, objectSid, sAMAccountName, userPrincipalName, mail]
+  filter:
+    description:
+      - An LDAP filter selecting the users to report on, under O(search_base).
+      - It is combined with a filter for people, so computers are never included.
+      - For example V((thumbnailPhoto=*)) lists everybody who has a photo, and
+        V((memberOf=CN=Sales,OU=Groups,DC=example,DC=com)) the members of a group.
+    type: str
+  scope:
+    description:
+      - How deep below O(search_base) the O(filter) search looks.
+    type: str
+    default: subtree
+    choices: [subtree, onelevel, base]
+  attribute:
+    description:
+      - The attribute to read. C(thumbnailPhoto) is what Outlook, Teams and Exchange use in Active Directory.
+      - C(jpegPhoto) is for directories without C(thumbnailPhoto), such as OpenLDAP.
+    type: str
+    default: thumbnailPhoto
+    choices: [thumbnailPhoto, jpegPhoto]
+  include_metadata:
+    description:
+      - Report when and where the photo was last changed, from the attribute's replication metadata
+        (C(replPropertyMetaData)). Costs one extra read per user.
+    type: bool
+    default: true
+  include_content:
+    description:
+      - Return each photo base64-encoded in RV(users[].content). Off by default because results are logged.
+    type: bool
+    default: false
+  export_dir:
+    description:
+      - Write each photo that is set to a file in this directory, on the host that runs the module.
+      - Created if missing. Existing files of the same name are replaced atomically.
+      - Files are byte-identical to the directory's value.
+    type: path
+  export_name:
+    description:
+      - File name template for O(export_dir), with fields C({sAMAccountName}), C({userPrincipalName}),
+        C({mail}), C({objectGUID}), C({objectSid}), C({displayName}).
+      - Characters that are not safe in a file name (path separators, control characters) become V(_),
+        and leading dots are removed, so a name can never leave O(export_dir).
+      - Two users whose names render the same fail the task rather than overwrite each other.
+    type: str
+    default: "{sAMAccountName}.jpg"
+requirements:
+  - ldap3
+  - Pillow
+seealso:
+  - module: photosync.ad.thumbnail_photo
+"""
+
+EXAMPLES = r"""
+- name: Report the photo of two people
+  photosync.ad.thumbnail_photo_info:
+    server: dc1.example.com
+    ca_cert: /etc/pki/example-ca.pem
+    username: svc-photos@example.com
+    password: "{{ vault_svc_photos_password }}"
+    identities:
+      - alice
+      - bob@example.com
+  delegate_to: localhost
+  register: photos
+
+- name: Show who has no photo
+  ansible.builtin.debug:
+    msg: "{{ photos.users | rejectattr('has_photo') | map(attribute='sAMAccountName') | list }}"
+
+- name: Set the connection once for every photosync.ad module in the play
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/photosync.ad.ldap:
+      server: dc1.example.com
+      ca_cert: /etc/pki/example-ca.pem
+      username: svc-photos@example.com
+      password: "{{ vault_svc_photos_password }}"
+  tasks:
+    - name: Export every photo under OU=Staff to files named by objectGUID
+      photosync.ad.thumbnail_photo_info:
+        search_base: OU=Staff,DC=example,DC=com
+        filter: (thumbnailPhoto=*)
+        export_dir: /srv/photo-export
+        export_name: "{objectGUID}.jpg"
+        include_metadata: false
+"""
+
+RETURN = r"""
+users:
+  description: One entry per user, in the order of O(identities) or as the search returned them.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    dn:
+      description: The user's distinguishedName.
+      type: str
+      sample: CN=Alice Adams,OU=Staff,OU=People,DC=example,DC=test
+    sAMAccountName:
+      description: The logon name.
+      type: str
+      sample: alice
+    userPrincipalName:
+      description: The UPN, or null.
+      type: str
+      sample: alice@example.test
+    mail:
+      description: The mail address, or null.
+      type: str
+    objectGUID:
+      description: The objectGUID in its usual text form.
+      type: str
+      sample: 0d6c3a8e-6b9d-4a4e-9d8a-2f8f1a0b6c11
+    attribute:
+      description: The attribute that was read.
+      type: str
+      sample: thumbnailPhoto
+    has_photo:
+      description: Whether the attribute is set.
+      type: bool
+    value_count:
+      description: How many values the attribute has (more than one only for jpegPhoto).
+      type: int
+    sha256:
+      description: SHA-256 of the stored bytes (hex), or null.
+      type: str
+      sample: 2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae
+    bytes:
+      description: Size of the stored value in bytes (0 when unset).
+      type: int
+      sample: 4821
+    width:
+      description: Width in pixels, or null when unset or not decodable.
+      type: int
+      sample: 96
+    height:
+      description: Height in pixels, or null when unset or not decodable.
+      type: int
+      sample: 96
+    format:
+      description: The image format found (V(JPEG), V(PNG), ...), V(unknown) if the value is not an image
+        that can be decoded, null when unset.
+      type: str
+      sample: JPEG
+    valid:
+      description: Whether the value decodes as an image; null when unset.
+      type: bool
+    error:
+      description: Why the value could not be decoded (for example base64 text stored instead of bytes).
+      type: str
+    last_change:
+      description:
+        - When and where the attribute was last changed, from replication metadata.
+        - Null when O(include_metadata=false) or the attribute was never set.
+      type: dict
+      contains:
+        version:
+          description: How many times the attribute has been written (set and cleared both count).
+          type: int
+          sample: 3
+        changed:
+          description: Originating change time, UTC, ISO 8601.
+          type: str
+          sample: "2026-11-28T14:03:12Z"
+        originating_dc:
+          description: DNS name of the domain controller where the change was made, if known.
+          type: str
+          sample: dc1.example.test
+        originating_invocation_id:
+          description: Invocation id of the originating DC's database.
+          type: str
+        originating_usn:
+          description: Update sequence number on the originating DC.
+          type: int
+        local_usn:
+          description: Update sequence number on the DC that answered.
+          type: int
+    file:
+      description: The exported file, when O(export_dir) is set and a photo exists.
+      type: str
+      sample: /srv/photo-export/alice.jpg
+    content:
+      description: The photo, base64-encoded. Only with O(include_content=true).
+      type: str
+      returned: when O(include_content=true) and a photo is set
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.photosync.ad.plugins.module_utils import _errors, _image, _ldap, _photo_info
+
+
+def main():
+    argument_spec = _ldap.ldap_connection_spec()
+    argument_spec.update(_photo_info.info_spec())
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        supports_check_mode=True,
+        required_one_of=[("identities", "filter")],
+        mutually_exclusive=[("identities", "filter")],
+    )
+    if not _ldap.HAS_LDAP3:
+        module.fail_json(msg=missing_required_lib("ldap3"), exception=_ldap.LDAP3_IMPORT_ERROR)
+    if not _image.HAS_PIL:
+        module.fail_json(msg=missing_required_lib("Pillow"), exception=_image.PIL_IMPORT_ERROR)
+
+    try:
+        settings = _ldap.ConnectionSettings.from_params(module.params)
+        with _ldap.Directory(settings) as directory:
+            users = _photo_info.collect(directory, module.params)
+    except _errors.PhotoSyncError as exc:
+        module.fail_json(msg=str(exc), exception=traceback.format_exc())
+    module.exit_json(changed=False, users=users)
+
+
+if __name__ == "__main__":
+    main()
