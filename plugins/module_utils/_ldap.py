@@ -641,7 +641,7 @@ def _looks_like_tls_failure(reason):
 
 
 def _short_tls_reason(reason):
-    m = re.search(r"(certificate verify failed[^')\]]*|hostname [^')\]]*)", reason, re.IGNORECASE)
+    m = re.search(r"(certificate verify failed[^(')\]]*|hostname [^(')\]]*)", reason, re.IGNORECASE)
     return m.group(1).strip() if m else reason
 
 
