@@ -1,0 +1,327 @@
+# -*- coding: utf-8 -*-
+# Copyright: photosync.ad contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Microsoft Graph (Microsoft 365 / Entra ID) as a photo source.
+
+The option family ``graph`` is defined once, here, by ``graph_spec()``; its
+documentation is ``plugins/doc_fragments/sharepoint.py`` (attribute ``GRAPH``).
+Keep the two in step.
+
+Calls (REFERENCE.md section 4): ``/users/{id|upn}/photo/$value`` (largest) or
+``/photos/{size}/$value``, ``/users/{id}/photo`` (metadata, ``mediaEtag``),
+``$batch`` of up to 20 requests, ``/users`` paging with ``@odata.nextLink``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import binascii
+import re
+
+try:
+    from urllib.parse import quote
+except ImportError:  # pragma: no cover - Python 2
+    from urllib import quote
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.photosync.ad.plugins.module_utils._errors import (
+    ConfigurationError,
+    PhotoSyncError,
+    RemoteServiceError,
+    SourceError,
+)
+from ansible_collections.photosync.ad.plugins.module_utils._http import (
+    HttpClient,
+    RETRY_AFTER_STATUSES,
+    TRANSIENT_STATUSES,
+    parse_retry_after,
+    url_origin,
+)
+from ansible_collections.photosync.ad.plugins.module_utils import _msauth
+from ansible_collections.photosync.ad.plugins.module_utils._photo import SourcePhoto
+
+DEFAULT_GRAPH_URL = "https://graph.microsoft.com"
+PHOTO_SIZES = ("48x48", "64x64", "96x96", "120x120", "240x240", "360x360", "432x432", "504x504", "648x648")
+BATCH_LIMIT = 20
+
+
+def graph_spec():
+    """The ``graph`` option.  Documented by doc fragment photosync.ad.sharepoint.graph (GRAPH)."""
+    return {
+        "graph": dict(
+            type="dict",
+            options=dict(
+                auth=dict(type="str", choices=["certificate", "token"]),
+                tenant_id=dict(type="str", fallback=(env_fallback, ["PHOTOSYNC_AZURE_TENANT_ID"])),
+                client_id=dict(type="str", fallback=(env_fallback, ["PHOTOSYNC_AZURE_CLIENT_ID"])),
+                certificate_path=dict(type="path", fallback=(env_fallback, ["PHOTOSYNC_AZURE_CERTIFICATE_PATH"])),
+                certificate_thumbprint=dict(type="str"),
+                authority=dict(type="str", default=_msauth.DEFAULT_AUTHORITY),
+                token=dict(type="str", no_log=True, fallback=(env_fallback, ["PHOTOSYNC_GRAPH_TOKEN"])),
+                graph_url=dict(type="str", default=DEFAULT_GRAPH_URL),
+                user_key=dict(type="str", default="userPrincipalName",
+                              choices=["userPrincipalName", "mail", "onPremisesImmutableId"]),
+                user_template=dict(type="str"),
+                photo_size=dict(type="str", default="original", choices=["original"] + list(PHOTO_SIZES)),
+                validate_certs=dict(type="bool", default=True),
+                ca_cert=dict(type="path"),
+                timeout=dict(type="int", default=30),
+                retries=dict(type="int", default=5),
+                max_concurrency=dict(type="int", default=4),
+            ),
+        )
+    }
+
+
+def graph_settings(params):
+    spec = graph_spec()["graph"]["options"]
+    settings = dict(params or {})
+    for name, opt in spec.items():
+        if settings.get(name) is None:
+            settings[name] = opt.get("default")
+    if not settings.get("auth"):
+        settings["auth"] = "token" if settings.get("token") else "certificate"
+    if settings["photo_size"] not in ("original",) + PHOTO_SIZES:
+        raise ConfigurationError("graph.photo_size must be original or one of %s" % ", ".join(PHOTO_SIZES))
+    return settings
+
+
+def graph_hint(status, auth):
+    if status == 401:
+        if auth == "token":
+            return ("401 from Graph with a bearer token: it is expired or not for https://graph.microsoft.com "
+                    "(scope https://graph.microsoft.com/.default)")
+        return ("401 from Graph with a certificate app-only token: check tenant_id, client_id and that the "
+                "certificate is uploaded to the Entra app registration")
+    if status == 403:
+        return "403: the Entra app needs the User.Read.All application permission with admin consent"
+    return None
+
+
+def odata_quote(value):
+    return "'%s'" % value.replace("'", "''")
+
+
+def immutable_id(object_guid):
+    """Entra's onPremisesImmutableId of a synced user: base64 of the AD objectGUID bytes (little-endian GUID)."""
+    import uuid
+    return base64.b64encode(uuid.UUID(object_guid).bytes_le).decode("ascii")
+
+
+def _batch_body(item):
+    """Bytes of a $batch response body: base64 text for binary answers, JSON for errors."""
+    body = item.get("body")
+    if body is None:
+        return b""
+    if isinstance(body, (dict, list)):
+        return None
+    try:
+        return base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError, TypeError):
+        return None
+
+
+def _lower_headers(headers):
+    return dict((str(k).lower(), v) for k, v in (headers or {}).items())
+
+
+class GraphClient(object):
+    """Photo reads from Microsoft Graph v1.0."""
+
+    def __init__(self, settings, sleep=None, rand=None, http=None):
+        self.settings = graph_settings(settings)
+        s = self.settings
+        self.auth = s["auth"]
+        self.graph_url = s["graph_url"].rstrip("/")
+        self.base = self.graph_url + "/v1.0"
+        self.photo_size = s["photo_size"]
+        if http is None:
+            provider = _msauth.token_provider(s, "Graph")
+            self.token_provider = provider
+            resource = url_origin(self.graph_url)
+            http = HttpClient(
+                "Graph", auth_method=self.auth, auth_factory=lambda: _msauth.BearerAuth(provider, resource),
+                timeout=s["timeout"], validate_certs=s["validate_certs"], ca_cert=s["ca_cert"],
+                retries=s["retries"], max_concurrency=s["max_concurrency"],
+                hint_for=lambda status: graph_hint(status, self.auth), headers={"Accept": "application/json"},
+                sleep=sleep, rand=rand, allowed_origins=[url_origin(self.graph_url)])
+        self.http = http
+        self._ids = {}
+
+    def describe(self):
+        return "Microsoft Graph %s (%s)" % (self.graph_url, self.auth)
+
+    def _user_path(self, uid):
+        return "/users/%s" % quote(uid, safe="@")
+
+    def photo_path(self, uid, size=None):
+        size = size or self.photo_size
+        if size == "original":
+            return self._user_path(uid) + "/photo/$value"
+        return self._user_path(uid) + "/photos/%s/$value" % size
+
+    def photo_metadata(self, uid, user=None):
+        """``{"@odata.mediaEtag": ..., "width": ..., ...}`` or None when the user has no photo."""
+        return self.http.get_json(self.base + self._user_path(uid) + "/photo", user=user or uid)
+
+    def fetch_photo(self, uid, user=None, size=None):
+        """SourcePhoto or None (404 ImageNotFound, or no such user)."""
+        who = user or uid
+        url = self.base + self.photo_path(uid, size)
+        response = self.http.request("GET", url, headers={"Accept": "image/*, */*;q=0.5"}, user=who)
+        if response is None:
+            return None
+        version = response.headers.get("ETag")
+        if not version:
+            meta = self.photo_metadata(uid, user=who) or {}
+            version = meta.get("@odata.mediaEtag")
+        content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip() or None
+        return SourcePhoto(response.content, version, url, content_type)
+
+    def fetch_photos(self, uids, size=None):
+        """Many photos through ``$batch`` (20 a request).
+
+        Returns ``{uid: SourcePhoto | None | PhotoSyncError}``: a per-user error
+        is handed back, not raised, so one person does not stop a run.  Items
+        answered 429/503/5xx are sent again (in a later batch) after the largest
+        ``Retry-After`` among them, at most ``retries`` times.
+        """
+        results = {}
+        pending = list(dict.fromkeys(uids))
+        attempt = 0
+        while pending:
+            retry = []
+            retry_after = None
+            for start in range(0, len(pending), BATCH_LIMIT):
+                chunk = pending[start:start + BATCH_LIMIT]
+                requests_ = [{"id": str(i), "method": "GET", "url": self.photo_path(uid, size)}
+                             for i, uid in enumerate(chunk)]
+                doc = self.http.post_json(self.base + "/$batch", {"requests": requests_}) or {}
+                answered = set()
+                for item in doc.get("responses") or []:
+                    try:
+                        uid = chunk[int(item.get("id"))]
+                    except (TypeError, ValueError, IndexError):
+                        continue
+                    answered.add(uid)
+                    status = int(item.get("status") or 0)
+                    headers = _lower_headers(item.get("headers"))
+                    if status == 200:
+                        data = _batch_body(item)
+                        if data is None:
+                            results[uid] = SourceError("Graph $batch gave an unreadable photo body", user=uid)
+                        else:
+                            content_type = (headers.get("content-type") or "").split(";")[0].strip() or None
+                            results[uid] = SourcePhoto(data, headers.get("etag"), self.base + self.photo_path(uid, size),
+                                                       content_type)
+                    elif status == 404:
+                        results[uid] = None
+                    elif (status in RETRY_AFTER_STATUSES or status in TRANSIENT_STATUSES) and attempt < self.http.policy.retries:
+                        retry.append(uid)
+                        wait = parse_retry_after(headers.get("retry-after"))
+                        if wait is not None:
+                            retry_after = wait if retry_after is None else max(retry_after, wait)
+                    else:
+                        body = item.get("body")
+                        detail = None
+                        if isinstance(body, dict):
+                            err = body.get("error") or {}
+                            detail = ": ".join(str(p) for p in (err.get("code"), err.get("message")) if p) or None
+                        results[uid] = RemoteServiceError(
+                            "Graph $batch item %s returned HTTP %d%s" % (
+                                self.photo_path(uid, size), status, (": " + detail) if detail else ""),
+                            user=uid, status=status, hint=graph_hint(status, self.auth))
+                for uid in chunk:
+                    if uid not in answered:
+                        retry.append(uid)
+            if not retry:
+                break
+            self.http.policy.wait(attempt, retry_after)
+            attempt += 1
+            pending = retry
+            if attempt > self.http.policy.retries:
+                for uid in pending:
+                    results[uid] = RemoteServiceError("Graph $batch gave no answer for this user", user=uid)
+                break
+        return results
+
+    def iter_users(self, select=("id", "userPrincipalName", "mail", "displayName"), top=999, filter=None):
+        """Every user, following ``@odata.nextLink`` (which must stay on the Graph host)."""
+        url = "%s/users?$select=%s&$top=%d" % (self.base, ",".join(select), top)
+        if filter:
+            url += "&$filter=" + quote(filter, safe="")
+        while url:
+            doc = self.http.get_json(url, none_on=()) or {}
+            for item in doc.get("value") or []:
+                yield item
+            url = doc.get("@odata.nextLink")
+
+    def find_user_id(self, prop, value, user=None):
+        """The Graph id of the one user whose ``prop`` equals ``value``, or None (cached)."""
+        key = (prop, value)
+        if key not in self._ids:
+            found = list(self.iter_users(select=("id",), top=2, filter="%s eq %s" % (prop, odata_quote(value))))
+            if len(found) > 1:
+                raise SourceError("more than one Entra user has %s %s" % (prop, value), user=user)
+            self._ids[key] = found[0]["id"] if found else None
+        return self._ids[key]
+
+
+_FIELDS = (
+    ("sAMAccountName", "sam_account_name"), ("userPrincipalName", "user_principal_name"),
+    ("mail", "mail"), ("objectGUID", "object_guid"), ("objectSid", "object_sid"), ("dn", "dn"),
+)
+
+
+class GraphSource(object):
+    """The ``graph`` photo source: ``fetch(DirectoryUser) -> SourcePhoto | None``."""
+
+    def __init__(self, settings, sleep=None, rand=None):
+        self.client = GraphClient(settings, sleep=sleep, rand=rand)
+        s = self.client.settings
+        self.user_key = s["user_key"]
+        self.template = s.get("user_template")
+
+    def user_id(self, user):
+        """The id or UPN to put in ``/users/{...}``, or None when Entra has no such user."""
+        who = user.sam_account_name or user.user_principal_name or user.dn
+        if self.template:
+            values = dict((name, getattr(user, attr, None)) for name, attr in _FIELDS)
+            fields = set(re.findall(r"{(\w+)}", self.template))
+            missing = sorted(f for f in fields if not values.get(f))
+            if missing:
+                raise SourceError("user_template needs %s, which this user does not have" % ", ".join(missing),
+                                  user=who)
+            try:
+                return self.template.format(**values)
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ConfigurationError("graph.user_template %s is not usable: %s" % (self.template, exc))
+        if self.user_key == "userPrincipalName":
+            if not user.user_principal_name:
+                raise SourceError("has no userPrincipalName", user=who)
+            return user.user_principal_name
+        if self.user_key == "mail":
+            if not user.mail:
+                raise SourceError("has no mail", user=who)
+            return self.client.find_user_id("mail", user.mail, user=who)
+        if not user.object_guid:
+            raise SourceError("has no objectGUID", user=who)
+        return self.client.find_user_id("onPremisesImmutableId", immutable_id(user.object_guid), user=who)
+
+    def fetch(self, user):
+        who = user.sam_account_name or user.user_principal_name or user.dn
+        try:
+            uid = self.user_id(user)
+            if uid is None:
+                return None
+            return self.client.fetch_photo(uid, user=who)
+        except PhotoSyncError as exc:
+            if exc.user is None:
+                exc.user = who
+            raise
+
+    def describe(self):
+        return self.client.describe()

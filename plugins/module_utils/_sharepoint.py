@@ -1,0 +1,490 @@
+# -*- coding: utf-8 -*-
+# Copyright: photosync.ad contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""SharePoint (on-premises 2013 to Subscription Edition, and Online) as a photo source.
+
+The option family ``sharepoint`` is defined once, here, by ``sharepoint_spec()``;
+its documentation is ``plugins/doc_fragments/sharepoint.py`` (``DOCUMENTATION``).
+Keep the two in step.
+
+Only the handful of REST calls a photo reader needs (REFERENCE.md section 4):
+the profile (``PeopleManager/GetPropertiesFor``), the thumbnail file beside the
+profile's PictureURL, and people search for enumeration.  Never the Profile
+Pictures folder listing (it fails above 5,000 files).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+from collections import namedtuple
+
+try:
+    from urllib.parse import quote, urljoin, urlsplit, urlunsplit, parse_qs
+except ImportError:  # pragma: no cover - Python 2
+    from urllib import quote
+    from urlparse import urljoin, urlsplit, urlunsplit, parse_qs
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.photosync.ad.plugins.module_utils._errors import (
+    ConfigurationError,
+    RemoteServiceError,
+    SourceError,
+)
+from ansible_collections.photosync.ad.plugins.module_utils._http import HttpClient, decode_json, url_origin
+from ansible_collections.photosync.ad.plugins.module_utils import _msauth
+from ansible_collections.photosync.ad.plugins.module_utils._photo import SourcePhoto
+
+PEOPLE_SOURCE_ID = "b09a7990-05ea-4af9-81ef-edfab16c4e31"
+STARTROW_CAP = 50000
+SEARCH_PAGE_MAX = 500
+ACCEPT = {
+    "verbose": "application/json;odata=verbose",
+    "nometadata": "application/json;odata=nometadata",
+}
+
+
+def sharepoint_spec():
+    """The ``sharepoint`` option.  Documented by doc fragment photosync.ad.sharepoint (DOCUMENTATION)."""
+    return {
+        "sharepoint": dict(
+            type="dict",
+            options=dict(
+                site_url=dict(type="str", required=True),
+                mysite_url=dict(type="str"),
+                flavor=dict(type="str", default="onprem", choices=["onprem", "online"]),
+                auth=dict(type="str", choices=["ntlm", "kerberos", "certificate", "token"]),
+                username=dict(type="str", fallback=(env_fallback, ["PHOTOSYNC_SP_USERNAME"])),
+                password=dict(type="str", no_log=True, fallback=(env_fallback, ["PHOTOSYNC_SP_PASSWORD"])),
+                tenant_id=dict(type="str", fallback=(env_fallback, ["PHOTOSYNC_AZURE_TENANT_ID"])),
+                client_id=dict(type="str", fallback=(env_fallback, ["PHOTOSYNC_AZURE_CLIENT_ID"])),
+                certificate_path=dict(type="path", fallback=(env_fallback, ["PHOTOSYNC_AZURE_CERTIFICATE_PATH"])),
+                certificate_thumbprint=dict(type="str"),
+                authority=dict(type="str", default=_msauth.DEFAULT_AUTHORITY),
+                token=dict(type="str", no_log=True, fallback=(env_fallback, ["PHOTOSYNC_SP_TOKEN"])),
+                validate_certs=dict(type="bool", default=True),
+                ca_cert=dict(type="path"),
+                timeout=dict(type="int", default=30),
+                retries=dict(type="int", default=5),
+                max_concurrency=dict(type="int", default=4),
+                photo_size=dict(type="str", default="L", choices=["L", "M", "S"]),
+                account_template=dict(type="str"),
+                odata=dict(type="str", default="verbose", choices=["verbose", "nometadata"]),
+            ),
+        )
+    }
+
+
+def _apply_defaults(params, spec):
+    """Fill defaults of a spec's suboptions into a plain dict (for callers outside AnsibleModule)."""
+    out = dict(params or {})
+    for name, opt in spec.items():
+        if out.get(name) is None and "default" in opt:
+            out[name] = opt["default"]
+        elif name not in out:
+            out[name] = None
+    return out
+
+
+def sharepoint_settings(params):
+    settings = _apply_defaults(params, sharepoint_spec()["sharepoint"]["options"])
+    if not settings.get("site_url"):
+        raise ConfigurationError("sharepoint.site_url is required")
+    if not settings.get("auth"):
+        settings["auth"] = "token" if settings.get("token") else (
+            "ntlm" if settings["flavor"] == "onprem" else "certificate")
+    if settings["flavor"] == "online" and settings["auth"] in ("ntlm", "kerberos"):
+        raise ConfigurationError("SharePoint Online does not take %s; use auth: certificate or token" % settings["auth"])
+    if settings["photo_size"] not in ("L", "M", "S"):
+        raise ConfigurationError("sharepoint.photo_size must be L, M or S")
+    return settings
+
+
+# --- account names -----------------------------------------------------------------
+
+_TEMPLATE_FIELDS = (
+    ("sAMAccountName", "sam_account_name"), ("sam", "sam_account_name"),
+    ("userPrincipalName", "user_principal_name"), ("upn", "user_principal_name"),
+    ("mail", "mail"), ("objectGUID", "object_guid"), ("objectSid", "object_sid"),
+    ("dn", "dn"), ("displayName", "display_name"),
+)
+
+
+def claims_account(user, flavor, netbios_domain=None, template=None):
+    """The SharePoint account name of a DirectoryUser.
+
+    on-prem ``i:0#.w|DOMAIN\\sam``; online ``i:0#.f|membership|upn``; or
+    ``template`` formatted with {sAMAccountName} {userPrincipalName} {mail}
+    {objectGUID} {objectSid} {dn} {displayName} {netbios} (and {sam}, {upn}).
+    """
+    who = user.sam_account_name or user.user_principal_name or user.dn
+    if template:
+        values = {"netbios": netbios_domain}
+        for name, attr in _TEMPLATE_FIELDS:
+            values[name] = getattr(user, attr, None)
+        try:
+            fields = set(m.group(1) for m in re.finditer(r"{(\w+)}", template))
+        except TypeError:
+            fields = set()
+        missing = sorted(f for f in fields if not values.get(f))
+        if missing:
+            raise SourceError("account_template %s needs %s, which this user does not have" % (
+                template, ", ".join(missing)), user=who)
+        try:
+            return template.format(**values)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ConfigurationError("account_template %s is not usable: %s" % (template, exc))
+    if flavor == "online":
+        if not user.user_principal_name:
+            raise SourceError("has no userPrincipalName, which SharePoint Online needs", user=who)
+        return "i:0#.f|membership|%s" % user.user_principal_name
+    if not netbios_domain:
+        raise ConfigurationError("the NetBIOS domain name is needed to build DOMAIN\\user account names",
+                                 hint="Set sharepoint.account_template or let the directory report its NetBIOS name")
+    if not user.sam_account_name:
+        raise SourceError("has no sAMAccountName", user=who)
+    return "i:0#.w|%s\\%s" % (netbios_domain, user.sam_account_name)
+
+
+def account_from_name(name, flavor):
+    """A claims account from what a person typed: a claim, ``DOMAIN\\user`` or a UPN."""
+    name = name.strip()
+    if name.lower().startswith(("i:0", "c:0")) or "|" in name:
+        return name
+    if flavor == "onprem" and "\\" in name:
+        return "i:0#.w|" + name
+    if flavor == "online" and "@" in name:
+        return "i:0#.f|membership|" + name
+    return name
+
+
+def alias_literal(account):
+    """The ``'...'`` OData literal for ``?@v=``: quotes doubled, everything but
+    unreserved characters percent-encoded as UTF-8 (so ``# | \\ % + &`` and
+    ``:`` become %23 %7C %5C %25 %2B %26 %3A)."""
+    if isinstance(account, bytes):
+        account = account.decode("utf-8")
+    return "'%s'" % quote(account.replace("'", "''").encode("utf-8"), safe="'")
+
+
+def odata_string(value):
+    """An OData string literal for a query parameter (quotes doubled, URL-encoded)."""
+    return "'%s'" % quote(value.replace("'", "''").encode("utf-8"), safe="*'")
+
+
+# --- parsing both OData shapes ---------------------------------------------------------
+
+PersonProfile = namedtuple("PersonProfile", ["account", "display_name", "email", "picture_url", "upn",
+                                             "properties"])
+Person = namedtuple("Person", ["account", "display_name", "email", "picture_url", "profile_guid", "doc_id"])
+
+
+def _collection(value):
+    """A list from ``{"results": [...]}`` (verbose), ``{"value": [...]}``, ``[...]`` or None."""
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        for key in ("results", "value"):
+            if key in value:
+                return value[key] or []
+        return []
+    return list(value)
+
+
+def _entity(doc):
+    """The entity of a verbose (under ``d``) or nometadata (top level) answer; None for a null."""
+    if doc is None or not isinstance(doc, dict):
+        return None
+    if doc.get("odata.null") is True:
+        return None
+    entity = doc["d"] if "d" in doc else doc
+    if entity is None or not isinstance(entity, dict):
+        return None
+    # A function result wrapped in its name: {"d": {"GetPropertiesFor": null}}
+    data_keys = [k for k in entity if k != "__metadata" and not k.startswith("odata.")]
+    if len(data_keys) == 1 and (entity[data_keys[0]] is None or isinstance(entity[data_keys[0]], dict)) \
+            and data_keys[0] not in ("UserProfileProperties",):
+        inner = entity[data_keys[0]]
+        if inner is None or "AccountName" in inner or "PrimaryQueryResult" in inner:
+            return inner
+    return entity
+
+
+def key_values(items):
+    return dict((c.get("Key"), c.get("Value")) for c in _collection(items) if isinstance(c, dict))
+
+
+def parse_person_properties(doc):
+    """A PersonProfile from a GetPropertiesFor answer in either OData shape, or None (no profile)."""
+    entity = _entity(doc)
+    if entity is None:
+        return None
+    props = key_values(entity.get("UserProfileProperties"))
+    account = entity.get("AccountName") or props.get("AccountName")
+    if not account and not props:
+        return None
+    picture = entity.get("PictureUrl") or props.get("PictureURL") or None
+    return PersonProfile(
+        account=account,
+        display_name=entity.get("DisplayName") or props.get("PreferredName"),
+        email=entity.get("Email") or props.get("WorkEmail") or None,
+        picture_url=picture,
+        upn=props.get("SPS-UserPrincipalName") or None,
+        properties=props,
+    )
+
+
+def parse_search_results(doc):
+    """(rows as dicts, TotalRows) from a search/query answer in either OData shape."""
+    entity = _entity(doc)
+    if entity is None:
+        return [], 0
+    if "query" in entity:
+        entity = entity["query"]
+    relevant = ((entity.get("PrimaryQueryResult") or {}).get("RelevantResults")) or {}
+    table = relevant.get("Table") or {}
+    rows = [key_values(row.get("Cells")) for row in _collection(table.get("Rows"))]
+    total = relevant.get("TotalRows")
+    return rows, int(total) if total is not None else len(rows)
+
+
+def parse_string_value(doc):
+    """A primitive result: verbose ``{"d": {"Fn": "x"}}`` or nometadata ``{"value": "x"}``."""
+    if doc is None or not isinstance(doc, dict):
+        return None
+    if "d" in doc:
+        inner = doc["d"]
+        if isinstance(inner, dict):
+            values = [v for k, v in inner.items() if k != "__metadata"]
+            return values[0] if len(values) == 1 else None
+        return inner
+    return doc.get("value")
+
+
+# --- photo URLs -------------------------------------------------------------------
+
+_THUMB_RE = re.compile(r"_[LMS]Thumb(\.[A-Za-z0-9]+)$", re.IGNORECASE)
+
+
+def thumbnail_url(picture_url, size="L"):
+    """The ``size`` thumbnail beside PictureURL (which names the M one).
+
+    Only the file name changes, so localized folder names and SharePoint
+    Online's ``?t=`` version token are kept.  A URL without the ``_MThumb``
+    pattern is returned unchanged.
+    """
+    parts = urlsplit(picture_url)
+    head, sep, last = parts.path.rpartition("/")
+    new_last = _THUMB_RE.sub("_%sThumb\\1" % size.upper(), last)
+    return urlunsplit((parts.scheme, parts.netloc, head + sep + new_last, parts.query, parts.fragment))
+
+
+def is_placeholder(url):
+    """The ``userphoto.aspx`` handler answers a stock picture for people without one."""
+    return bool(url) and "userphoto.aspx" in urlsplit(url).path.lower()
+
+
+def picture_version(url):
+    """SharePoint Online's ``?t=`` token, or None."""
+    values = parse_qs(urlsplit(url).query).get("t")
+    return values[0] if values else None
+
+
+# --- hints ----------------------------------------------------------------------------
+
+def sharepoint_hint(status, auth, flavor):
+    if status == 401:
+        return {
+            "ntlm": "401 from SharePoint with NTLM: check username/password (DOMAIN\\user) and that the web "
+                    "application offers NTLM",
+            "kerberos": "401 from SharePoint with Kerberos: get a ticket (kinit), check the site's HTTP SPN and that "
+                        "the web application offers Negotiate",
+            "certificate": "401 from SharePoint Online with an app-only token: the Entra app needs a certificate "
+                           "credential (client secrets are refused: 'Unsupported app only token') and the SharePoint "
+                           "Sites.Read.All and User.Read.All application permissions with admin consent",
+            "token": "401 from SharePoint with a bearer token: it is expired, for another audience (it must be for "
+                     "https://<tenant>.sharepoint.com) or not an app-only certificate token",
+        }.get(auth)
+    if status == 403:
+        if flavor == "online":
+            return ("403: the Entra app needs the SharePoint User.Read.All and Sites.Read.All application "
+                    "permissions with admin consent")
+        return ("403: the account needs read access to user profiles (Full Read on the User Profile service "
+                "application's permissions) and read access to the My Site host (the User Photos library)")
+    return None
+
+
+# --- the client --------------------------------------------------------------------
+
+class SharePointClient(object):
+    """REST reads against one SharePoint site (and its My Site host)."""
+
+    def __init__(self, settings, sleep=None, rand=None, http=None):
+        self.settings = sharepoint_settings(settings)
+        s = self.settings
+        self.flavor = s["flavor"]
+        self.auth = s["auth"]
+        self.site_url = s["site_url"].rstrip("/")
+        self.mysite_url = s["mysite_url"].rstrip("/") if s.get("mysite_url") else None
+        self.photo_size = s["photo_size"]
+        self.accept = ACCEPT[s["odata"]]
+        origins = [url_origin(self.site_url)]
+        if self.mysite_url:
+            origins.append(url_origin(self.mysite_url))
+        if self.flavor == "online":
+            # tenant.sharepoint.com -> tenant-my.sharepoint.com (the My Site host of SharePoint Online)
+            parts = urlsplit(self.site_url)
+            host = (parts.hostname or "").lower()
+            if host.endswith(".sharepoint.com") and "-my." not in host:
+                tenant = host.split(".", 1)[0]
+                origins.append("https://%s-my.%s" % (tenant, host.split(".", 1)[1]))
+        self.http = http or HttpClient(
+            "SharePoint", auth_method=self.auth, auth_factory=self._auth_factory(), timeout=s["timeout"],
+            validate_certs=s["validate_certs"], ca_cert=s["ca_cert"], retries=s["retries"],
+            max_concurrency=s["max_concurrency"], hint_for=lambda status: sharepoint_hint(status, self.auth, self.flavor),
+            headers={"Accept": self.accept}, sleep=sleep, rand=rand, allowed_origins=origins)
+
+    def _auth_factory(self):
+        s = self.settings
+        if self.auth == "ntlm":
+            return _msauth.ntlm_auth_factory(s.get("username"), s.get("password"))
+        if self.auth == "kerberos":
+            return _msauth.kerberos_auth_factory()
+        provider = _msauth.token_provider(s, "SharePoint")
+        self.token_provider = provider
+        # One token per host: SharePoint Online's My Site host is its own resource.
+        return lambda: _msauth.BearerAuth(provider, url_origin)
+
+    def describe(self):
+        return "SharePoint %s (%s, %s)" % (self.site_url, self.flavor, self.auth)
+
+    # -- profiles ------------------------------------------------------------------
+
+    def profile_url(self, account):
+        return "%s/_api/SP.UserProfiles.PeopleManager/GetPropertiesFor(accountName=@v)?@v=%s" % (
+            self.site_url, alias_literal(account))
+
+    def get_profile(self, account, user=None):
+        """PersonProfile or None.  A null object, 404 or 500 all mean 'no profile' (500 is not retried here)."""
+        response = self.http.request("GET", self.profile_url(account), none_on=(404, 500), user=user or account,
+                                     final=(500,))
+        if response is None:
+            return None
+        return parse_person_properties(decode_json(response, "SharePoint", user=user or account))
+
+    def picture_location(self, profile):
+        """Absolute URL of the chosen thumbnail, or None for no photo (none set, or the placeholder)."""
+        if profile is None or not profile.picture_url or is_placeholder(profile.picture_url):
+            return None
+        base = (self.mysite_url or self.site_url) + "/"
+        return urljoin(base, profile.picture_url)
+
+    def fetch_photo(self, account, user=None, profile=None):
+        """SourcePhoto of ``account`` or None when the person has no profile or no photo."""
+        who = user or account
+        if profile is None:
+            profile = self.get_profile(account, user=who)
+        picture = self.picture_location(profile)
+        if picture is None:
+            return None
+        candidates = [thumbnail_url(picture, self.photo_size)]
+        if candidates[0] != picture:
+            candidates.append(picture)  # an older profile may lack the L/S files: fall back to PictureURL
+        for url in candidates:
+            response = self.http.request("GET", url, headers={"Accept": "image/*, */*;q=0.5"}, user=who)
+            if response is None:
+                continue
+            if is_placeholder(response.url):
+                return None
+            content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip() or None
+            if content_type and (content_type.startswith("text/") or "json" in content_type):
+                raise SourceError("%s answered %s instead of a picture" % (url, content_type), user=who,
+                                  hint="A login or error page came back; check authentication and the My Site URL")
+            version = picture_version(url) or response.headers.get("ETag") or response.headers.get("Last-Modified")
+            return SourcePhoto(response.content, version, url, content_type)
+        return None
+
+    # -- enumeration ---------------------------------------------------------------
+
+    def search_url(self, querytext, startrow, rowlimit):
+        return ("%s/_api/search/query?querytext=%s&sourceid=%s&selectproperties=%s&rowlimit=%d&startrow=%d"
+                "&sortlist=%s&trimduplicates=false" % (
+                    self.site_url, odata_string(querytext), odata_string(PEOPLE_SOURCE_ID),
+                    odata_string("AccountName,PreferredName,WorkEmail,PictureURL,UserProfile_GUID,DocId"),
+                    rowlimit, startrow, odata_string("[docid]:ascending")))
+
+    def iter_people(self, page_size=SEARCH_PAGE_MAX, startrow_cap=STARTROW_CAP):
+        """Every person from people search: startrow paging, then ``IndexDocId>{last}`` past the cap."""
+        page_size = max(1, min(int(page_size), SEARCH_PAGE_MAX))
+        startrow = 0
+        last_doc = None
+        by_docid = False
+        seen = set()
+        while True:
+            if not by_docid and startrow + page_size > startrow_cap:
+                if last_doc is None:
+                    raise SourceError("people search results carry no DocId; cannot page past row %d" % startrow)
+                by_docid = True
+            if by_docid:
+                url = self.search_url("* IndexDocId>%s" % last_doc, 0, page_size)
+            else:
+                url = self.search_url("*", startrow, page_size)
+            doc = self.http.get_json(url, none_on=())
+            rows, _total = parse_search_results(doc)
+            new = 0
+            for row in rows:
+                doc_id = row.get("DocId") or row.get("IndexDocId")
+                account = row.get("AccountName")
+                key = doc_id if doc_id is not None else account
+                if doc_id is not None:
+                    last_doc = doc_id
+                if key in seen:
+                    continue
+                seen.add(key)
+                new += 1
+                yield Person(account, row.get("PreferredName"), row.get("WorkEmail") or None,
+                             row.get("PictureURL") or None, row.get("UserProfile_GUID"), doc_id)
+            if len(rows) < page_size or new == 0:
+                return
+            startrow += len(rows)
+
+
+class SharePointSource(object):
+    """The ``sharepoint`` photo source: ``fetch(DirectoryUser) -> SourcePhoto | None``."""
+
+    def __init__(self, settings, netbios_domain=None, sleep=None, rand=None):
+        self.client = SharePointClient(settings, sleep=sleep, rand=rand)
+        self.netbios_domain = netbios_domain
+        self.template = self.client.settings.get("account_template")
+
+    def account(self, user):
+        return claims_account(user, self.client.flavor, self.netbios_domain, self.template)
+
+    def fetch(self, user):
+        who = user.sam_account_name or user.user_principal_name or user.dn
+        account = self.account(user)
+        try:
+            return self.client.fetch_photo(account, user=who)
+        except (SourceError, ConfigurationError) as exc:
+            if exc.user is None:
+                exc.user = who
+            raise
+
+    def describe(self):
+        return self.client.describe()
+
+
+def build_remote_source(params, netbios_domain=None, sleep=None, rand=None):
+    """The SharePoint or Graph source for module params holding ``sharepoint`` or ``graph``; None for neither."""
+    sharepoint = params.get("sharepoint")
+    graph = params.get("graph")
+    if sharepoint and graph:
+        raise ConfigurationError("give either sharepoint or graph, not both")
+    if sharepoint:
+        return SharePointSource(sharepoint, netbios_domain, sleep=sleep, rand=rand)
+    if graph:
+        from ansible_collections.photosync.ad.plugins.module_utils._graph import GraphSource
+        return GraphSource(graph, sleep=sleep, rand=rand)
+    return None
