@@ -43,8 +43,8 @@ options:
   identity_type:
     description:
       - What the entries of O(identities) are.
-      - V(auto) decides per entry: a GUID or SID by its form, a DN if it looks like V(CN=...,DC=...),
-        userPrincipalName or mail if it has an V(@), otherwise sAMAccountName.
+      - V(auto) decides per entry. A GUID or SID is known by its form, a DN if it looks like V(CN=...,DC=...),
+        userPrincipalName or mail if it has an V(@), and anything else is a sAMAccountName.
     type: str
     default: auto
     choices: [auto, dn, objectGUID, objectSid, sAMAccountName, userPrincipalName, mail]

@@ -1,0 +1,60 @@
+"""Run each Ansible integration target in tests/integration/targets/ with ansible-playbook.
+
+A target is a role (tasks/main.yml) in the layout ansible-test uses.  It gets the
+test DC's facts as ``dc`` (dc.json), ``support_dir`` (tests/support, for the
+independent reader dcread.py) and a scratch ``target_tmp``; it asserts for itself,
+verifying the directory with dcread.py, never with the module under test.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TARGETS_DIR = os.path.join(HERE, "targets")
+SUPPORT_DIR = os.path.join(os.path.dirname(HERE), "support")
+TARGETS = sorted(
+    name for name in os.listdir(TARGETS_DIR)
+    if os.path.isfile(os.path.join(TARGETS_DIR, name, "tasks", "main.yml"))
+)
+
+PLAYBOOK = """
+- name: Integration target {target}
+  hosts: localhost
+  gather_facts: false
+  vars:
+    ansible_connection: local
+    ansible_python_interpreter: "{{{{ ansible_playbook_python }}}}"
+  roles:
+    - role: {role_path}
+"""
+
+
+def run_playbook(playbook, extra_vars, tmp_path, extra_env=None):
+    vars_file = tmp_path / "vars.json"
+    vars_file.write_text(json.dumps(extra_vars))
+    env = dict(os.environ)
+    env.update(ANSIBLE_COLLECTIONS_PATH=os.environ["PHOTOSYNC_COLLECTIONS_ROOT"], ANSIBLE_NOCOLOR="1",
+               ANSIBLE_FORCE_COLOR="0", ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
+               ANSIBLE_RETRY_FILES_ENABLED="0", ANSIBLE_STDOUT_CALLBACK="default")
+    env.update(extra_env or {})
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
+               "-e", "@%s" % vars_file, str(playbook)]
+    return subprocess.run(command, env=env, cwd=str(tmp_path), stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, universal_newlines=True, timeout=900)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_target(dc, target, tmp_path):
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(PLAYBOOK.format(target=target, role_path=os.path.join(TARGETS_DIR, target)))
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    result = run_playbook(playbook, dict(dc=dc, support_dir=SUPPORT_DIR, target_tmp=str(scratch),
+                                         python=sys.executable), tmp_path)
+    print(result.stdout[-20000:])
+    assert result.returncode == 0, "target %s failed:\n%s" % (target, result.stdout[-8000:])
+    assert "failed=0" in result.stdout
