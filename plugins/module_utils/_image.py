@@ -316,6 +316,8 @@ def sniff(data):
         raise _errors.InvalidImage("PDF document, not an image", hint="Export the photo as JPEG or PNG")
     if head.startswith(b"%!PS") or head.startswith(b"\xc5\xd0\xd3\xc6"):
         raise _errors.InvalidImage("PostScript/EPS document, not supported", hint="Export the photo as JPEG or PNG")
+    if head.startswith(b"8BPS"):
+        raise _errors.UnsupportedFormat("Photoshop PSD files are not supported; export a PNG or JPEG")
     if head.startswith(b"PK\x03\x04"):
         raise _errors.InvalidImage("not an image: a ZIP archive (or an Office document)")
     if head.startswith(b"\x1f\x8b"):
@@ -523,14 +525,14 @@ def _open(data, kind, profile):
                     saved = Image.MAX_IMAGE_PIXELS
                     Image.MAX_IMAGE_PIXELS = None
                     try:
-                        img = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
+                        img = Image.open(io.BytesIO(data), formats=_formats())
                     finally:
                         Image.MAX_IMAGE_PIXELS = saved
             else:
-                img = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
+                img = Image.open(io.BytesIO(data), formats=_formats())
     except Image.DecompressionBombError as exc:
-        raise _errors.ImageTooLarge("decompression bomb refused by Pillow: %s" % exc,
-                                    hint="Raise max_pixels only for sources you trust")
+        raise _errors.ImageTooLarge(_bomb_message(exc, max_pixels),
+                                    hint="Refused before decoding, as a possible decompression bomb")
     except Image.UnidentifiedImageError:
         raise _errors.InvalidImage(_unidentified_message(data, kind))
     except (OSError, ValueError, SyntaxError, EOFError, struct.error, IndexError, TypeError,
@@ -547,6 +549,23 @@ def _open(data, kind, profile):
     if img.format not in ALLOWED_FORMATS:  # pragma: no cover - Image.open(formats=...) already guarantees it
         raise _errors.UnsupportedFormat("%s images are not supported" % img.format)
     return img
+
+
+def _bomb_message(exc, max_pixels):
+    match = re.search(r"\((\d+) pixels\)", str(exc))
+    found = ("%s pixels" % match.group(1)) if match else "too many pixels"
+    return "image has %s, over the limit of %d (max_pixels)" % (found, max_pixels)
+
+
+_PLUGINS = {}
+
+
+def _formats():
+    """ALLOWED_FORMATS that this Pillow has a decoder registered for (all plugins loaded once)."""
+    if "init" not in _PLUGINS:
+        Image.init()
+        _PLUGINS["init"] = True
+    return [name for name in ALLOWED_FORMATS if name in Image.OPEN]
 
 
 _KIND_NAMES = {"jpeg": "JPEG", "png": "PNG", "gif": "GIF", "bmp": "BMP", "tiff": "TIFF", "webp": "WebP",
@@ -585,7 +604,7 @@ def _load(img, kind, data):
             warnings.simplefilter("ignore")
             img.load()
     except Image.DecompressionBombError as exc:
-        raise _errors.ImageTooLarge("decompression bomb refused by Pillow: %s" % exc)
+        raise _errors.ImageTooLarge(_bomb_message(exc, Image.MAX_IMAGE_PIXELS or 0))
     except (OSError, ValueError, SyntaxError, EOFError, struct.error, IndexError, TypeError,
             KeyError, ZeroDivisionError, MemoryError, RuntimeError) as exc:
         text = str(exc)
@@ -644,13 +663,38 @@ def _srgb_profile():
     return _SRGB["p"]
 
 
+_SRGB_PROBE = [(r, g, b) for r in (0, 64, 128, 192, 255) for g in (0, 96, 255) for b in (0, 160, 255)]
+_SRGB_VERDICTS = {}
+
+
+def _pixels(img):
+    width = img.size[0]
+    return [img.getpixel((x, 0)) for x in range(width)]
+
+
 def _icc_is_srgb(icc):
-    """True when an embedded profile is sRGB by name (converting would be a no-op)."""
-    try:
-        desc = ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(icc)))
-    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
-        return False
-    return "srgb" in (desc or "").lower().replace(" ", "")
+    """True when converting from the embedded RGB profile to sRGB changes no colour by more
+    than 2 levels (that is, the profile is sRGB whatever it is called)."""
+    key = hashlib.sha256(icc).hexdigest()
+    if key in _SRGB_VERDICTS:
+        return _SRGB_VERDICTS[key]
+    verdict = False
+    if _icc_colour_space(icc) == b"RGB ":
+        transform = _icc_transform(icc, "RGB")
+        if transform is not None:
+            probe = Image.new("RGB", (len(_SRGB_PROBE), 1))
+            probe.putdata(_SRGB_PROBE)
+            try:
+                converted = ImageCms.applyTransform(probe, transform)
+            except (ImageCms.PyCMSError, OSError, ValueError):
+                converted = None
+            if converted is not None:
+                verdict = all(abs(a - b) <= 2 for before, after in zip(_SRGB_PROBE, _pixels(converted))
+                              for a, b in zip(before, after))
+    if len(_SRGB_VERDICTS) > 256:
+        _SRGB_VERDICTS.clear()
+    _SRGB_VERDICTS[key] = verdict
+    return verdict
 
 
 def _icc_colour_space(icc):
@@ -757,6 +801,22 @@ def _target_geometry(width, height, profile):
     return None, content, content, (0, 0)
 
 
+def _stored_size(img):
+    """Width and height as stored in the file, before any orientation.
+
+    Pillow reports TIFF sizes already turned by the orientation tag (and turns the
+    pixels on load); every other format reports the stored size.
+    """
+    if img.format == "TIFF":
+        try:
+            stored = (int(img.tag_v2[256]), int(img.tag_v2[257]))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return img.size
+        if stored == img.size or stored == img.size[::-1]:
+            return stored
+    return img.size
+
+
 def _meets(info, profile):
     """Reasons why the described image does not already meet the profile (empty list: it does)."""
     reasons = []
@@ -786,7 +846,7 @@ def _inspect(data, profile):
     img = _open(data, kind, profile)
     scan = _scan_jpeg(data) if kind == "jpeg" else None
     orientation = _orientation(img)
-    width, height = img.size
+    width, height = _stored_size(img)
     display = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
     progressive = False
     metadata = []
@@ -890,6 +950,13 @@ def _decode_for_render(img, kind, data, info, profile):
         if wanted[0] < img.size[0] and wanted[1] < img.size[1]:
             img.draft(img.mode, wanted)
     _load(img, kind, data)
+    if img.format in ("JPEG", "MPO") and img.mode == "CMYK" and "adobe" not in img.info:
+        # Pillow reads every CMYK JPEG with Adobe's inverted polarity; without the
+        # APP14 Adobe marker the samples are plain ink values, so undo that.
+        img = img.point(lambda v: 255 - v)
+    if info.orientation != 1 and _orientation(img) == 1:
+        # this Pillow applied the orientation while decoding (it does for TIFF)
+        return img
     ops = _orientation_ops().get(info.orientation, [])
     for op in ops:
         img = img.transpose(op)
@@ -971,6 +1038,13 @@ def _photo(data, width, height):
     return Photo(data=data, sha256=hashlib.sha256(data).hexdigest(), width=width, height=height, format="JPEG")
 
 
+def _verify_decodes(img, kind, data):
+    """Decode once so truncated or corrupt data is found (JPEG at 1/8 scale: it still reads every byte)."""
+    if img.format in ("JPEG", "MPO"):
+        img.draft(img.mode, (max(1, img.size[0] // 8), max(1, img.size[1] // 8)))
+    _load(img, kind, data)
+
+
 def describe(data, profile=None):
     """Describe ``data``; with a profile, also whether it already meets it (and why not)."""
     if not HAS_PIL:
@@ -980,6 +1054,7 @@ def describe(data, profile=None):
     open_profile = profile if profile is not None else ImageProfile()
     img, kind, info, scan = _inspect(data, open_profile)
     try:
+        _verify_decodes(img, kind, data)
         if profile is not None:
             _compliant_bytes(data, img, kind, info, scan, profile)
         return info
@@ -1012,7 +1087,7 @@ def summarize(data):
     try:
         img, kind, info, _scan = _inspect(data, ImageProfile())
         try:
-            _load(img, kind, data)
+            _verify_decodes(img, kind, data)
         finally:
             img.close()
     except _errors.PhotoSyncError as exc:
