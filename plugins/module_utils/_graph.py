@@ -46,6 +46,14 @@ from ansible_collections.photosync.ad.plugins.module_utils._photo import SourceP
 DEFAULT_GRAPH_URL = "https://graph.microsoft.com"
 PHOTO_SIZES = ("48x48", "64x64", "96x96", "120x120", "240x240", "360x360", "432x432", "504x504", "648x648")
 BATCH_LIMIT = 20
+# Graph's token resource per cloud; any other graph_url (a proxy, a test server) still takes Graph tokens.
+GRAPH_RESOURCES = ("https://graph.microsoft.com", "https://graph.microsoft.us", "https://dod-graph.microsoft.us",
+                   "https://microsoftgraph.chinacloudapi.cn")
+
+
+def graph_resource(graph_url):
+    origin = url_origin(graph_url)
+    return origin if origin in GRAPH_RESOURCES else DEFAULT_GRAPH_URL
 
 
 def graph_spec():
@@ -141,7 +149,7 @@ class GraphClient(object):
         if http is None:
             provider = _msauth.token_provider(s, "Graph")
             self.token_provider = provider
-            resource = url_origin(self.graph_url)
+            resource = graph_resource(self.graph_url)
             http = HttpClient(
                 "Graph", auth_method=self.auth, auth_factory=lambda: _msauth.BearerAuth(provider, resource),
                 timeout=s["timeout"], validate_certs=s["validate_certs"], ca_cert=s["ca_cert"],

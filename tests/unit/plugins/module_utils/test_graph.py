@@ -179,3 +179,9 @@ def test_settings_and_hints():
     assert "User.Read.All" in _graph.graph_hint(403, "certificate") and "admin consent" in _graph.graph_hint(403, "token")
     assert "certificate" in _graph.graph_hint(401, "certificate")
     assert _graph.graph_spec()["graph"]["options"]["token"]["no_log"] is True
+
+
+def test_graph_resource_per_cloud_and_for_proxies():
+    assert _graph.graph_resource("https://graph.microsoft.us/") == "https://graph.microsoft.us"
+    assert _graph.graph_resource("https://graph.microsoft.com") == "https://graph.microsoft.com"
+    assert _graph.graph_resource("https://127.0.0.1:8443/graph") == "https://graph.microsoft.com"
