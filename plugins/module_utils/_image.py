@@ -76,7 +76,7 @@ ALLOWED_FORMATS = ("JPEG", "MPO", "PNG", "GIF", "BMP", "DIB", "TIFF", "WEBP", "H
 _RGB_SUBSAMPLING = 0  # 4:4:4: at 96 px, 4:2:0 visibly smears coloured edges
 # JPEG inputs are DCT-scaled (Image.draft) to at least this multiple of the target
 # size, then resized with LANCZOS; see docs/images.md and benchmarks/bench_image.py.
-_DRAFT_OVERSAMPLE = 3
+_DRAFT_OVERSAMPLE = 2
 # Non-JPEG inputs are box-reduced by integers down to this multiple before LANCZOS.
 _REDUCING_GAP = 3.0
 
