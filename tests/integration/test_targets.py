@@ -6,10 +6,13 @@ independent reader dcread.py) and a scratch ``target_tmp``; it asserts for itsel
 verifying the directory with dcread.py, never with the module under test.
 """
 
+import functools
+import http.server
 import json
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -47,14 +50,45 @@ def run_playbook(playbook, extra_vars, tmp_path, extra_env=None):
                           stderr=subprocess.STDOUT, universal_newlines=True, timeout=900)
 
 
+class _WebHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves the target's www/ folder; /lying/<file> sends any file as image/jpeg, like a broken CMS."""
+
+    def guess_type(self, path):
+        if self.path.startswith("/lying/"):
+            return "image/jpeg"
+        return super().guess_type(path)
+
+    def translate_path(self, path):
+        return super().translate_path(path.replace("/lying/", "/", 1))
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def web_root(tmp_path):
+    """A local http server for URL sources; targets put files into ``web_root``."""
+    root = tmp_path / "www"
+    root.mkdir()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_WebHandler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield str(root), "http://127.0.0.1:%d" % server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.mark.parametrize("target", TARGETS)
-def test_target(dc, target, tmp_path):
+def test_target(dc, target, tmp_path, web_root):
     playbook = tmp_path / "play.yml"
     playbook.write_text(PLAYBOOK.format(target=target, role_path=os.path.join(TARGETS_DIR, target)))
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     result = run_playbook(playbook, dict(dc=dc, support_dir=SUPPORT_DIR, target_tmp=str(scratch),
-                                         python=sys.executable), tmp_path)
+                                         python=sys.executable, web_root=web_root[0], web_url=web_root[1]),
+                          tmp_path)
     print(result.stdout[-20000:])
     assert result.returncode == 0, "target %s failed:\n%s" % (target, result.stdout[-8000:])
     assert "failed=0" in result.stdout

@@ -1,0 +1,188 @@
+# -*- coding: utf-8 -*-
+# Copyright: photosync.ad contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Where a desired photo comes from: a file, a URL, inline content, a backup,
+SharePoint or Microsoft Graph.
+
+Every source has ``fetch(user) -> SourcePhoto or None`` (None: the source has no
+photo for this user) and ``describe()`` for messages.  ``normalize`` says whether
+the bytes go through the image pipeline: a backup is restored byte for byte.
+The option names of the local sources are defined here once (``source_spec``)
+and documented in the thumbnail_photo module; SharePoint and Graph bring their
+own option families (``_sharepoint``, ``_graph``).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import binascii
+import hashlib
+import os
+
+from ansible.module_utils.urls import open_url
+from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
+
+from ansible_collections.photosync.ad.plugins.module_utils import _errors
+from ansible_collections.photosync.ad.plugins.module_utils._photo import SourcePhoto
+
+SOURCE_OPTIONS = ("path", "url", "content", "restore_from", "sharepoint", "graph")
+
+# Content types a photo URL may announce.  Servers often say octet-stream for
+# files; anything else (text/html above all: a login or error page) is refused.
+_ACCEPTED_CONTENT_TYPES = ("image/", "application/octet-stream", "binary/octet-stream")
+
+
+def source_spec():
+    """Options of the local sources (file, URL, content, backup), documented in thumbnail_photo."""
+    return dict(
+        path=dict(type="path"),
+        url=dict(type="str"),
+        url_headers=dict(type="dict", default={}),
+        url_timeout=dict(type="int", default=30),
+        url_max_bytes=dict(type="int", default=20 * 1024 * 1024),
+        url_validate_certs=dict(type="bool", default=True),
+        url_ca_cert=dict(type="path"),
+        content=dict(type="str"),
+        restore_from=dict(type="path"),
+    )
+
+
+class FileSource(object):
+    normalize = True
+
+    def __init__(self, path):
+        self.path = path
+
+    def describe(self):
+        return "file %s" % self.path
+
+    def fetch(self, user=None):
+        try:
+            with open(self.path, "rb") as handle:
+                data = handle.read()
+            version = "%d-%d" % (os.stat(self.path).st_mtime, len(data))
+        except (IOError, OSError) as exc:
+            raise _errors.SourceError(
+                "cannot read the photo file %s: %s" % (self.path, exc.strerror or exc),
+                user=_name(user),
+                hint="The path is read on the host that runs the module; with a file on the controller "
+                     "use delegate_to: localhost")
+        return SourcePhoto(data, version, self.path, None)
+
+
+class UrlSource(object):
+    normalize = True
+
+    def __init__(self, url, headers=None, timeout=30, max_bytes=20 * 1024 * 1024, validate_certs=True,
+                 ca_cert=None):
+        if not url.lower().startswith(("http://", "https://")):
+            raise _errors.ConfigurationError("url must start with http:// or https://, got %r" % url)
+        self.url = url
+        self.headers = headers or {}
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self.validate_certs = validate_certs
+        self.ca_cert = ca_cert
+
+    def describe(self):
+        return "URL %s" % self.url
+
+    def fetch(self, user=None):
+        who = _name(user)
+        try:
+            response = open_url(self.url, headers=self.headers, timeout=self.timeout,
+                                validate_certs=self.validate_certs, ca_path=self.ca_cert,
+                                http_agent="photosync.ad", follow_redirects="safe")
+        except HTTPError as exc:
+            raise _errors.RemoteServiceError(
+                "downloading %s failed: HTTP %s %s" % (self.url, exc.code, exc.reason), user=who, status=exc.code,
+                hint="Check the URL and any authentication header in url_headers" if exc.code in (401, 403)
+                else None)
+        except URLError as exc:
+            reason = str(getattr(exc, "reason", exc))
+            hint = "Pass url_ca_cert with the CA that issued the server certificate" \
+                if "CERTIFICATE_VERIFY_FAILED" in reason or "certificate verify failed" in reason else None
+            raise _errors.SourceError("downloading %s failed: %s" % (self.url, reason), user=who, hint=hint)
+        except Exception as exc:  # pylint: disable=broad-except
+            # open_url raises socket and SSL errors of many kinds; all mean "could not download".
+            raise _errors.SourceError("downloading %s failed: %s" % (self.url, exc), user=who)
+        content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if content_type and not content_type.startswith(_ACCEPTED_CONTENT_TYPES):
+            raise _errors.InvalidImage(
+                "%s answered with %s, not an image" % (self.url, content_type), user=who,
+                hint="A login or error page is the usual cause; check the URL and url_headers")
+        data = response.read(self.max_bytes + 1)
+        if len(data) > self.max_bytes:
+            raise _errors.SourceError(
+                "%s is larger than url_max_bytes (%d bytes)" % (self.url, self.max_bytes), user=who)
+        version = response.headers.get("ETag") or response.headers.get("Last-Modified")
+        return SourcePhoto(data, version, self.url, content_type or None)
+
+
+class ContentSource(object):
+    normalize = True
+
+    def __init__(self, content):
+        self.content = content
+
+    def describe(self):
+        return "inline content"
+
+    def fetch(self, user=None):
+        try:
+            data = base64.b64decode("".join(self.content.split()), validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise _errors.SourceError("content is not valid base64: %s" % exc, user=_name(user),
+                                      hint="Pass the photo base64-encoded, e.g. content: \"{{ lookup('file', "
+                                           "'alice.jpg') | b64encode }}\" does not work for binary files; use "
+                                           "path with delegate_to: localhost instead")
+        return SourcePhoto(data, hashlib.sha256(data).hexdigest(), "content", None)
+
+
+class BackupSource(object):
+    """A backup written by this collection: the data file or its .json sidecar."""
+
+    normalize = False  # restore byte for byte what the directory held
+
+    def __init__(self, path):
+        self.path = path
+
+    def describe(self):
+        return "backup %s" % self.path
+
+    def fetch(self, user=None):
+        from ansible_collections.photosync.ad.plugins.module_utils import _backup  # avoid an import cycle
+        backup = _backup.read_backup(self.path, user=_name(user))
+        return SourcePhoto(backup.data, backup.sha256, backup.data_path, None)
+
+
+def build_source(params, netbios_domain=None):
+    """The source the module params ask for, or None when none is given (state=absent)."""
+    if params.get("path"):
+        return FileSource(params["path"])
+    if params.get("url"):
+        return UrlSource(params["url"], headers=params.get("url_headers"), timeout=params.get("url_timeout", 30),
+                         max_bytes=params.get("url_max_bytes") or 20 * 1024 * 1024,
+                         validate_certs=params.get("url_validate_certs", True), ca_cert=params.get("url_ca_cert"))
+    if params.get("content") is not None:
+        return ContentSource(params["content"])
+    if params.get("restore_from"):
+        return BackupSource(params["restore_from"])
+    if params.get("sharepoint") or params.get("graph"):
+        from ansible_collections.photosync.ad.plugins.module_utils import _sharepoint  # needs requests
+        return _sharepoint.build_remote_source(params, netbios_domain)
+    return None
+
+
+def needs_netbios_domain(params):
+    """SharePoint on-premises claims are DOMAIN\\user: only then is the domain's NetBIOS name read."""
+    return bool(params.get("sharepoint"))
+
+
+def _name(user):
+    if user is None:
+        return None
+    return user.sam_account_name or user.dn
+

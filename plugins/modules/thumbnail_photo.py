@@ -1,0 +1,335 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: photosync.ad contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: thumbnail_photo
+short_description: Set or remove one person's photo in Active Directory
+version_added: 0.1.0
+description:
+  - Makes the C(thumbnailPhoto) (or C(jpegPhoto)) of one user what the task says - a photo taken from a
+    file, a URL, base64 content, a backup, SharePoint or Microsoft Graph, or no photo at all.
+  - The photo is first turned into a small, correct JPEG by the image options (by default at most 96x96
+    pixels and 10 KB, what Outlook, Teams and Exchange Online expect). A photo that already meets those
+    limits is stored exactly as it is.
+  - Idempotent on bytes - if the directory already holds exactly the photo that the source gives after
+    processing, nothing is written and the task reports C(ok).
+  - Writes are compare-and-swap - the value read is removed and the new one added in one LDAP modify,
+    so if another tool changed the photo in between, the task fails instead of overwriting it
+    (see O(force)).
+  - With O(backup=true) the value being replaced or removed is saved to O(backup_dir) first; if that is
+    not possible, nothing is written. O(restore_from) puts a backup back.
+  - Photo bytes are never shown in results, logs or diffs.
+author:
+  - photosync.ad developers
+extends_documentation_fragment:
+  - photosync.ad.ldap
+  - photosync.ad.image
+attributes:
+  check_mode:
+    support: full
+    description: Reports exactly what a real run would do (including the processed photo's size and hash)
+      and changes nothing, backups included.
+  diff_mode:
+    support: full
+    description: Shows a summary of the photo before and after (SHA-256, bytes, width, height, format),
+      headed with the user and the attribute.
+options:
+  identity:
+    description:
+      - The user whose photo this is.
+      - A distinguishedName, objectGUID, objectSid, sAMAccountName (V(alice) or V(EXAMPLE\\alice)),
+        userPrincipalName or mail address; see O(identity_type).
+      - It must match exactly one person, or the task fails naming the matches.
+    type: str
+    required: true
+  identity_type:
+    description:
+      - What O(identity) is. V(auto) decides by its form; see M(photosync.ad.thumbnail_photo_info).
+    type: str
+    default: auto
+    choices: [auto, dn, objectGUID, objectSid, sAMAccountName, userPrincipalName, mail]
+  state:
+    description:
+      - V(present) sets the photo from the one source given (O(path), O(url), O(content) or O(restore_from)).
+      - V(absent) removes the photo; no source may be given.
+    type: str
+    default: present
+    choices: [present, absent]
+  attribute:
+    description:
+      - The attribute to manage. C(thumbnailPhoto) is what Outlook, Teams and Exchange read in Active
+        Directory and holds at most 102400 bytes.
+      - C(jpegPhoto) is for directories that have no C(thumbnailPhoto), such as OpenLDAP.
+    type: str
+    default: thumbnailPhoto
+    choices: [thumbnailPhoto, jpegPhoto]
+  path:
+    description:
+      - A photo file on the host that runs the module.
+      - The module usually runs on the controller or an admin host with C(delegate_to) V(localhost),
+        so this is a path there. Any image format the image pipeline reads is accepted.
+    type: path
+  url:
+    description:
+      - Download the photo from this http or https URL.
+      - The server must answer with an image content type (or C(application/octet-stream)); an HTML page
+        (a login or error page) is refused before anything is written.
+    type: str
+  url_headers:
+    description:
+      - Extra HTTP headers for O(url), for example an C(Authorization) header.
+    type: dict
+    default: {}
+  url_timeout:
+    description:
+      - Seconds to wait for the O(url) download.
+    type: int
+    default: 30
+  url_max_bytes:
+    description:
+      - Refuse a download larger than this many bytes.
+    type: int
+    default: 20971520
+  url_validate_certs:
+    description:
+      - Validate the certificate of an https O(url). Keep it on; use O(url_ca_cert) for a private CA.
+    type: bool
+    default: true
+  url_ca_cert:
+    description:
+      - PEM file of the CA that issued the certificate of O(url)'s server.
+    type: path
+  content:
+    description:
+      - The photo itself, base64-encoded.
+    type: str
+  restore_from:
+    description:
+      - A backup written by this collection (the photo file or its C(.json) sidecar) to put back.
+      - The bytes are restored exactly as they were saved; the image options do not apply, and the
+        sidecar's SHA-256 must match the file.
+    type: path
+  force:
+    description:
+      - Write even if another writer changed the photo between this module's read and its write.
+      - Without it such a race fails the task with a conflict and the other writer's photo stays.
+    type: bool
+    default: false
+  backup:
+    description:
+      - Save the value being replaced or removed to O(backup_dir) before writing.
+      - The backup is the exact bytes the directory held plus a JSON sidecar with the DN, attribute,
+        SHA-256, time and the SHA-256 of what replaced it.
+    type: bool
+    default: false
+  backup_dir:
+    description:
+      - Where backups are written, on the host that runs the module. Created with mode 0700 if missing.
+      - Required with O(backup=true).
+    type: path
+requirements:
+  - ldap3
+  - Pillow
+notes:
+  - The account needs the right to write the attribute on the user, for example the delegated
+    permission "Write thumbnailPhoto" on the users' OU. Users can usually write their own photo.
+seealso:
+  - module: photosync.ad.thumbnail_photo_info
+  - name: Backups and restoring
+    description: How backups are named and how to restore them.
+    link: https://example.invalid/photosync/ad/docs/backups.md
+"""
+
+EXAMPLES = r"""
+- name: Set Alice's photo from a file on the controller
+  photosync.ad.thumbnail_photo:
+    server: dc1.example.com
+    ca_cert: /etc/pki/example-ca.pem
+    username: svc-photos@example.com
+    password: "{{ vault_svc_photos_password }}"
+    identity: alice
+    path: photos/alice.jpg
+  delegate_to: localhost
+
+- name: State the connection once for the whole play
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/photosync.ad.ldap:
+      server: dc1.example.com
+      ca_cert: /etc/pki/example-ca.pem
+      username: svc-photos@example.com
+      password: "{{ vault_svc_photos_password }}"
+  tasks:
+    - name: Set Bob's photo from the HR system, as a 96x96 square
+      photosync.ad.thumbnail_photo:
+        identity: bob@example.com
+        url: https://hr.example.com/api/people/1234/photo
+        url_headers:
+          Authorization: "Bearer {{ hr_token }}"
+        fit: cover
+
+    - name: Remove Carol's photo, keeping a backup
+      photosync.ad.thumbnail_photo:
+        identity: carol
+        state: absent
+        backup: true
+        backup_dir: /var/backups/ad-photos
+      register: removed
+
+    - name: Put Carol's photo back exactly as it was
+      photosync.ad.thumbnail_photo:
+        identity: carol
+        restore_from: "{{ removed.backup_file }}"
+
+    - name: Use jpegPhoto in a directory that has no thumbnailPhoto (OpenLDAP)
+      photosync.ad.thumbnail_photo:
+        identity: uid=dave,ou=people,dc=example,dc=com
+        attribute: jpegPhoto
+        path: photos/dave.png
+
+# See what would change without changing it:
+#   ansible-playbook site.yml --check --diff
+"""
+
+RETURN = r"""
+action:
+  description: What was done (or, in check mode, would be done).
+  returned: always
+  type: str
+  choices: [added, updated, removed, unchanged]
+  sample: updated
+dn:
+  description: The user's distinguishedName.
+  returned: always
+  type: str
+  sample: CN=Alice Adams,OU=Staff,DC=example,DC=com
+sAMAccountName:
+  description: The user's logon name.
+  returned: always
+  type: str
+  sample: alice
+attribute:
+  description: The attribute managed.
+  returned: always
+  type: str
+  sample: thumbnailPhoto
+before:
+  description: The photo before the task, or null if none was set.
+  returned: always
+  type: dict
+  contains:
+    sha256:
+      description: SHA-256 of the bytes, hex.
+      type: str
+    bytes:
+      description: Size in bytes.
+      type: int
+    width:
+      description: Width in pixels (null if the value is not a decodable image).
+      type: int
+    height:
+      description: Height in pixels (null if the value is not a decodable image).
+      type: int
+    format:
+      description: Image format, V(unknown) if not decodable.
+      type: str
+  sample: {sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08, bytes: 5210, width: 96,
+           height: 96, format: JPEG}
+after:
+  description: The photo after the task (what was or would be written), or null when removed. Same keys as RV(before).
+  returned: always
+  type: dict
+  sample: {sha256: 2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae, bytes: 4821, width: 72,
+           height: 96, format: JPEG}
+backup_file:
+  description: The backup taken of the old value; null when no backup was taken.
+  returned: always
+  type: str
+  sample: /var/backups/ad-photos/carol.thumbnailPhoto.20261128T140312Z.2c26b46b68ff.jpg
+source:
+  description: Where the desired photo came from; null for O(state=absent).
+  returned: always
+  type: str
+  sample: file photos/alice.jpg
+source_version:
+  description: A change token of the source when it has one (HTTP ETag, file time and size).
+  returned: always
+  type: str
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.photosync.ad.plugins.module_utils import (
+    _errors, _image, _ldap, _reconcile, _sources,
+)
+
+LOCAL_SOURCES = ["path", "url", "content", "restore_from"]
+
+
+def argument_spec():
+    spec = _ldap.ldap_connection_spec()
+    spec.update(_image.image_argument_spec())
+    spec.update(_sources.source_spec())
+    spec.update(
+        identity=dict(type="str", required=True),
+        identity_type=dict(type="str", default="auto", choices=list(_ldap.IDENTITY_TYPES)),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        attribute=dict(type="str", default="thumbnailPhoto", choices=list(_ldap.PHOTO_ATTRIBUTES)),
+        force=dict(type="bool", default=False),
+        backup=dict(type="bool", default=False),
+        backup_dir=dict(type="path"),
+    )
+    return spec
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        supports_check_mode=True,
+        mutually_exclusive=[LOCAL_SOURCES],
+        required_if=[
+            ("state", "present", LOCAL_SOURCES, True),
+            ("backup", True, ["backup_dir"]),
+        ],
+    )
+    params = module.params
+    if params["state"] == "absent" and any(params.get(name) is not None for name in LOCAL_SOURCES):
+        module.fail_json(msg="state=absent removes the photo and takes no source; remove %s" % ", ".join(
+            name for name in LOCAL_SOURCES if params.get(name) is not None))
+    if not _ldap.HAS_LDAP3:
+        module.fail_json(msg=missing_required_lib("ldap3"), exception=_ldap.LDAP3_IMPORT_ERROR)
+    if not _image.HAS_PIL:
+        module.fail_json(msg=missing_required_lib("Pillow"), exception=_image.PIL_IMPORT_ERROR)
+
+    try:
+        profile = _image.ImageProfile.from_params(params)
+        with _ldap.Directory(_ldap.ConnectionSettings.from_params(params)) as directory:
+            user = directory.resolve(params["identity"], params["identity_type"])
+            netbios = directory.netbios_domain() if _sources.needs_netbios_domain(params) else None
+            source = _sources.build_source(params, netbios)
+            current = directory.read_values(user.dn, params["attribute"])
+            desired, version = _reconcile.desired_photo(user, params["state"], source, profile)
+            change = _reconcile.plan(user, params["attribute"], current, desired, source, version)
+            backup_file = _reconcile.apply(directory, change, check_mode=module.check_mode, force=params["force"],
+                                           backup_dir=params["backup_dir"] if params["backup"] else None)
+    except _errors.PhotoSyncError as exc:
+        module.fail_json(msg=str(exc), exception=traceback.format_exc())
+
+    result = _reconcile.result(change, backup_file)
+    if not module._diff:
+        result.pop("diff")
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
