@@ -106,7 +106,7 @@ def result(change, backup_file=None):
         diff=dict(
             before=before or dict(present=False),
             after=after or dict(present=False),
-            before_header="%s before" % header,
-            after_header="%s after" % header,
+            before_header=header,
+            after_header=header,
         ),
     )
