@@ -726,6 +726,10 @@ def _icc_transform(icc, in_mode):
 def _to_output_mode(img, icc, background):
     """Any decoded mode -> 'RGB' or 'L', ICC converted to sRGB, transparency flattened."""
     mode = img.mode
+    if mode in ("1", "L", "RGB") and "transparency" in img.info:
+        # a single transparent colour (PNG tRNS colour key)
+        img = img.convert("RGBA")
+        mode = img.mode
     if mode == "1":
         img = img.convert("L")
     elif mode in ("I", "F") or mode.startswith("I;16"):

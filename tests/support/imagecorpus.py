@@ -389,6 +389,13 @@ def rgba_png():
     return encode(half_transparent(), "PNG")
 
 
+def colour_key_png():
+    """RGB PNG, left half red, right half black, black marked transparent with a tRNS colour key."""
+    img = Image.new("RGB", (120, 80), BLACK)
+    img.paste(RED, (0, 0, 60, 80))
+    return encode(img, "PNG", transparency=BLACK)
+
+
 def la_png():
     return encode(half_transparent("LA"), "PNG")
 
@@ -489,6 +496,7 @@ def accepted_inputs():
         "png-rgb": encode(photo, "PNG"),
         "png-rgba": rgba_png(),
         "png-palette-transparent": palette_png_transparent(),
+        "png-colour-key": colour_key_png(),
         "png-16bit-gray": png16_gray(),
         "png-16bit-rgb": png16_rgb(),
         "png-16bit-rgba": png16_rgba_half_transparent(),

@@ -64,7 +64,7 @@ def _accepted_names():
     return [
         "jpeg-baseline", "jpeg-progressive", "jpeg-grayscale", "jpeg-cmyk-adobe", "jpeg-cmyk-plain",
         "jpeg-cmyk-icc", "jpeg-ycck", "jpeg-exif-rotated", "jpeg-large-12mp", "png-rgb", "png-rgba",
-        "png-palette-transparent", "png-16bit-gray", "png-16bit-rgb", "png-16bit-rgba", "png-gray-alpha",
+        "png-palette-transparent", "png-colour-key", "png-16bit-gray", "png-16bit-rgb", "png-16bit-rgba", "png-gray-alpha",
         "png-1bit", "gif", "gif-animated", "gif-transparent", "bmp", "tiff", "tiff-multipage", "tiff-cmyk",
         "webp-lossy", "webp-lossless", "webp-animated", "heic", "avif",
     ]
@@ -152,7 +152,8 @@ def test_orientation_corpus_really_needs_rotating():
 # transparency
 
 
-@pytest.mark.parametrize("name", ["png-rgba", "png-palette-transparent", "gif-transparent", "png-16bit-rgba"])
+@pytest.mark.parametrize("name", ["png-rgba", "png-palette-transparent", "gif-transparent", "png-16bit-rgba",
+                                  "png-colour-key"])
 @pytest.mark.parametrize("background", ["#FFFFFF", "#00FF00", "rgb(0, 0, 255)"])
 def test_transparency_becomes_background(accepted, name, background):
     profile = _image.ImageProfile(background=background)
