@@ -132,6 +132,14 @@ def _batch_body(item):
         return None
 
 
+def _etag(value):
+    """The photo's ETag as Graph's mediaEtag spells it (weak ETag prefix dropped), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    return value[2:] if value.startswith("W/") else value
+
+
 def _lower_headers(headers):
     return dict((str(k).lower(), v) for k, v in (headers or {}).items())
 
@@ -182,7 +190,7 @@ class GraphClient(object):
         response = self.http.request("GET", url, headers={"Accept": "image/*, */*;q=0.5"}, user=who)
         if response is None:
             return None
-        version = response.headers.get("ETag")
+        version = _etag(response.headers.get("ETag"))
         if not version:
             meta = self.photo_metadata(uid, user=who) or {}
             version = meta.get("@odata.mediaEtag")
@@ -223,7 +231,7 @@ class GraphClient(object):
                             results[uid] = SourceError("Graph $batch gave an unreadable photo body", user=uid)
                         else:
                             content_type = (headers.get("content-type") or "").split(";")[0].strip() or None
-                            results[uid] = SourcePhoto(data, headers.get("etag"), self.base + self.photo_path(uid, size),
+                            results[uid] = SourcePhoto(data, _etag(headers.get("etag")), self.base + self.photo_path(uid, size),
                                                        content_type)
                     elif status == 404:
                         results[uid] = None
@@ -263,8 +271,7 @@ class GraphClient(object):
             url += "&$filter=" + quote(filter, safe="")
         while url:
             doc = self.http.get_json(url, none_on=()) or {}
-            for item in doc.get("value") or []:
-                yield item
+            yield from doc.get("value") or []
             url = doc.get("@odata.nextLink")
 
     def find_user_id(self, prop, value, user=None):

@@ -28,6 +28,7 @@ __metaclass__ = type
 
 import email.utils
 import json
+import math
 import random
 import threading
 import time
@@ -80,7 +81,7 @@ def parse_retry_after(value, now=None):
         if now is None:
             now = time.time()
         seconds = when.timestamp() - now
-    if seconds != seconds:  # NaN
+    if math.isnan(seconds) or math.isinf(seconds):
         return None
     return max(0.0, seconds)
 
@@ -282,8 +283,9 @@ class HttpClient(object):
         with self.semaphore:
             self.request_count += 1
             session = self._session()
+            # verify per request: a session-level verify loses to REQUESTS_CA_BUNDLE in the environment
             response = session.request(method, url, headers=headers, data=body, timeout=self.timeout,
-                                       stream=True, allow_redirects=True)
+                                       stream=True, allow_redirects=True, verify=self.verify)
             try:
                 length = response.headers.get("Content-Length")
                 if length and length.isdigit() and int(length) > max_bytes:

@@ -88,7 +88,7 @@ def kerberos_auth_factory(username=None, password=None):
     except ImportError:
         HTTPSPNEGOAuth = None
     if HTTPSPNEGOAuth is not None:
-        return lambda: HTTPSPNEGOAuth()
+        return HTTPSPNEGOAuth
     try:
         from requests_kerberos import HTTPKerberosAuth, OPTIONAL
     except ImportError:
@@ -153,6 +153,39 @@ def certificate_credential(certificate_path, thumbprint=None):
     return {"private_key": text, "thumbprint": thumbprint}
 
 
+class _PinnedVerifySession(object):
+    """The HTTP client handed to MSAL: every call validates with *our* verify setting.
+
+    A plain ``requests.Session(verify=...)`` loses to REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE in the
+    environment, which would silently ignore ``ca_cert``.  Proxies from the environment still apply.
+    """
+
+    def __init__(self, verify, timeout):
+        self.verify = verify
+        self.timeout = timeout
+        self._session = None
+
+    def _s(self):
+        if self._session is None:
+            import requests
+            self._session = requests.Session()
+        return self._session
+
+    def get(self, url, **kwargs):
+        kwargs["verify"] = self.verify
+        kwargs.setdefault("timeout", self.timeout)
+        return self._s().get(url, **kwargs)
+
+    def post(self, url, **kwargs):
+        kwargs["verify"] = self.verify
+        kwargs.setdefault("timeout", self.timeout)
+        return self._s().post(url, **kwargs)
+
+    def close(self):
+        if self._session is not None:
+            self._session.close()
+
+
 class MsalTokenProvider(object):
     """App-only tokens for a certificate credential, cached per resource for the run."""
 
@@ -186,7 +219,7 @@ class MsalTokenProvider(object):
             try:
                 self._app = msal.ConfidentialClientApplication(
                     self.client_id, authority=self.authority, client_credential=self.credential,
-                    verify=self.verify, timeout=self.timeout, **kwargs)
+                    http_client=_PinnedVerifySession(self.verify, self.timeout), **kwargs)
             except ValueError as exc:
                 raise ConfigurationError("MSAL refused the configuration: %s" % exc)
             except Exception as exc:  # requests errors while reading the authority's metadata

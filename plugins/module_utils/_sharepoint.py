@@ -30,7 +30,6 @@ from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.photosync.ad.plugins.module_utils._errors import (
     ConfigurationError,
-    RemoteServiceError,
     SourceError,
 )
 from ansible_collections.photosync.ad.plugins.module_utils._http import HttpClient, decode_json, url_origin

@@ -22,15 +22,17 @@ description:
     5,000 files).
   - Read-only; the directory is not touched.
 author:
-  - photosync.ad contributors
+  - photosync.ad developers
 extends_documentation_fragment:
   - photosync.ad.sharepoint
   - photosync.ad.sharepoint.graph
 attributes:
   check_mode:
     support: full
+    description: Read-only; runs unchanged in check mode (including O(download_dir)).
   diff_mode:
     support: none
+    description: Nothing is changed, so there is no diff.
 options:
   accounts:
     description:
