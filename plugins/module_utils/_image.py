@@ -508,6 +508,12 @@ def strip_jpeg_metadata(data, scan=None):
 
 _BOMB_LOCK = threading.Lock()
 
+# What Pillow's decoders raise on bad data (besides DecompressionBombError): OSError
+# (truncated, broken stream), SyntaxError (Pillow's "not a ... file"), ValueError and
+# friends from header parsing in pure-Python plugins.
+_DECODER_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error, IndexError, TypeError,
+                   KeyError, ZeroDivisionError, MemoryError, RuntimeError, AttributeError)
+
 
 def _open(data, kind, profile):
     """Image.open restricted to ALLOWED_FORMATS, with the pixel limit applied to the header."""
@@ -517,7 +523,9 @@ def _open(data, kind, profile):
     pillow_limit = Image.MAX_IMAGE_PIXELS
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            # our own pixel check below replaces DecompressionBombWarning; Pillow's other
+            # warnings (corrupt EXIF, odd TIFF tags) are about data we reject or ignore anyway
+            warnings.simplefilter("ignore")
             if pillow_limit is not None and max_pixels > 2 * pillow_limit:
                 # Pillow would refuse before we can apply our (higher) limit: lift its
                 # guard for this open only, under a lock, and put it back at once.
@@ -535,8 +543,7 @@ def _open(data, kind, profile):
                                     hint="Refused before decoding, as a possible decompression bomb")
     except Image.UnidentifiedImageError:
         raise _errors.InvalidImage(_unidentified_message(data, kind))
-    except (OSError, ValueError, SyntaxError, EOFError, struct.error, IndexError, TypeError,
-            KeyError, ZeroDivisionError, MemoryError, RuntimeError) as exc:
+    except _DECODER_ERRORS as exc:
         raise _errors.InvalidImage("%s: %s" % (_truncation_message(kind, data) or "corrupt image header", exc))
     width, height = img.size
     if width <= 0 or height <= 0:
@@ -597,16 +604,16 @@ def _load(img, kind, data):
     """Decode the pixels, mapping every decoder failure to InvalidImage."""
     if ImageFile.LOAD_TRUNCATED_IMAGES:
         # somebody switched Pillow's leniency on process-wide; do not let a grey half-photo through
-        if kind == "jpeg" and not _scan_jpeg(data).complete:
-            raise _errors.InvalidImage("truncated JPEG")
+        message = _truncation_message(kind, data)
+        if message:
+            raise _errors.InvalidImage(message)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             img.load()
     except Image.DecompressionBombError as exc:
         raise _errors.ImageTooLarge(_bomb_message(exc, Image.MAX_IMAGE_PIXELS or 0))
-    except (OSError, ValueError, SyntaxError, EOFError, struct.error, IndexError, TypeError,
-            KeyError, ZeroDivisionError, MemoryError, RuntimeError) as exc:
+    except _DECODER_ERRORS as exc:
         text = str(exc)
         message = _truncation_message(kind, data)
         if not message and "truncated" in text:
@@ -844,6 +851,18 @@ def _meets(info, profile):
 # the pipeline
 
 
+def _frame_count(img):
+    try:
+        return int(getattr(img, "n_frames", 1))
+    except _DECODER_ERRORS as exc:
+        raise _errors.InvalidImage("corrupt %s: cannot count its frames (%s)" % (img.format, exc))
+    finally:
+        try:
+            img.seek(0)
+        except _DECODER_ERRORS:
+            pass  # a single-frame image or one that failed above: nothing to rewind
+
+
 def _inspect(data, profile):
     """Sniff, open and describe; returns (img, kind, info, scan)."""
     kind = sniff(data)
@@ -867,7 +886,7 @@ def _inspect(data, profile):
         format=img.format, mode=img.mode, width=width, height=height,
         display_width=display[0], display_height=display[1], orientation=orientation,
         bytes=len(data), sha256=hashlib.sha256(data).hexdigest(), progressive=progressive,
-        frames=getattr(img, "n_frames", 1), has_alpha=has_alpha, icc_profile=bool(icc),
+        frames=_frame_count(img), has_alpha=has_alpha, icc_profile=bool(icc),
         metadata=sorted(set(metadata)),
     )
     return img, kind, info, scan
@@ -987,8 +1006,7 @@ def normalize(data, profile):
         return _photo(encoded, size[0], size[1])
     except _errors.PhotoSyncError:
         raise
-    except (OSError, ValueError, SyntaxError, EOFError, struct.error, IndexError, TypeError,
-            KeyError, ZeroDivisionError, MemoryError, RuntimeError) as exc:
+    except _DECODER_ERRORS as exc:
         raise _errors.InvalidImage("cannot process %s image: %s" % (info.format, exc))
     finally:
         img.close()
@@ -1064,8 +1082,7 @@ def describe(data, profile=None):
         return info
     except _errors.PhotoSyncError:
         raise
-    except (OSError, ValueError, SyntaxError, EOFError, struct.error, IndexError, TypeError,
-            KeyError, ZeroDivisionError, MemoryError, RuntimeError) as exc:
+    except _DECODER_ERRORS as exc:
         raise _errors.InvalidImage("cannot read %s image: %s" % (info.format, exc))
     finally:
         img.close()

@@ -75,8 +75,19 @@ def photo_like(size, seed=1):
         else:
             draw.line((x0, y0, x0 + rnd.randrange(-r * 3, r * 3), y0 + rnd.randrange(-r * 3, r * 3)),
                       fill=colour, width=max(1, r // 6))
-    grain = Image.effect_noise(size, 18).convert("RGB")
+    grain = noise(size, seed=seed).convert("RGB")
     return Image.blend(img, grain, 0.12)
+
+
+def noise(size, seed=1, tile=128):
+    """Deterministic grey noise (Image.effect_noise depends on the C library's rand() state)."""
+    rnd = random.Random(seed)
+    cell = Image.frombytes("L", (tile, tile), bytes(bytearray(rnd.randrange(256) for _ in range(tile * tile))))
+    img = Image.new("L", size)
+    for y in range(0, size[1], tile):
+        for x in range(0, size[0], tile):
+            img.paste(cell, (x, y))
+    return img
 
 
 def classify(rgb):

@@ -322,7 +322,7 @@ def test_never_enlarges():
 
 @pytest.mark.parametrize("max_bytes", [6000, 2500, 1200])
 def test_budget_is_always_met(max_bytes):
-    noisy = Image.effect_noise((400, 400), 90).convert("RGB")
+    noisy = corpus.noise((400, 400), seed=9, tile=400).convert("RGB")
     profile = _image.ImageProfile(max_bytes=max_bytes, max_dimension=160)
     photo = _image.normalize(corpus.encode(noisy, "PNG"), profile)
     assert len(photo.data) <= max_bytes
@@ -331,7 +331,7 @@ def test_budget_is_always_met(max_bytes):
 
 
 def test_budget_scales_down_when_quality_alone_is_not_enough():
-    noisy = Image.effect_noise((400, 400), 90).convert("RGB")
+    noisy = corpus.noise((400, 400), seed=9, tile=400).convert("RGB")
     profile = _image.ImageProfile(max_bytes=1200, max_dimension=160, min_quality=80)
     photo = _image.normalize(corpus.encode(noisy, "PNG"), profile)
     assert photo.width < 160 and len(photo.data) <= 1200
@@ -467,18 +467,23 @@ def test_photo_summary_never_holds_the_bytes():
     assert photo.data not in [v for v in summary.values() if isinstance(v, bytes)]
 
 
-def test_deterministic_across_processes(accepted):
-    names = ["jpeg-large-12mp", "png-rgba", "jpeg-cmyk-icc", "heic"]
+def test_deterministic_across_processes(accepted, tmp_path):
+    # a fresh interpreter (cold caches, plugins registered in another order) gives the same bytes
+    names = ["jpeg-large-12mp", "png-rgba", "jpeg-cmyk-icc", "heic", "jpeg-exif-rotated"]
+    paths = []
+    for name in names:
+        path = tmp_path / name
+        path.write_bytes(accepted[name])
+        paths.append(str(path))
     here = [_image.normalize(accepted[n], PROFILE).sha256 for n in names]
     script = (
-        "import sys, imagecorpus\n"
+        "import sys\n"
         "from ansible_collections.photosync.ad.plugins.module_utils import _image\n"
-        "acc = imagecorpus.accepted_inputs()\n"
-        "print(' '.join(_image.normalize(acc[n], _image.ImageProfile()).sha256 for n in sys.argv[1:]))\n"
+        "print(' '.join(_image.normalize(open(p, 'rb').read(), _image.ImageProfile()).sha256"
+        " for p in sys.argv[1:]))\n"
     )
     env = dict(os.environ)
-    support = os.path.join(os.path.dirname(corpus.__file__))
-    env["PYTHONPATH"] = os.pathsep.join([os.environ["PHOTOSYNC_COLLECTIONS_ROOT"], support])
-    out = subprocess.run([sys.executable, "-c", script] + names, env=env, check=True,
+    env["PYTHONPATH"] = os.environ["PHOTOSYNC_COLLECTIONS_ROOT"]
+    out = subprocess.run([sys.executable, "-c", script] + paths, env=env, check=True,
                          stdout=subprocess.PIPE, universal_newlines=True).stdout.split()
     assert out == here
