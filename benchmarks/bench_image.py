@@ -132,9 +132,9 @@ def best_time(fn, repeat):
     return times[0], times[len(times) // 2]
 
 
-def make_photo(size, seed):
+def make_photo(size, seed, grain=18):
     # a photo-like picture, saved as a camera would (quality 92, 4:2:0)
-    return imagecorpus.jpeg(imagecorpus.photo_like(size, seed=seed), quality=92)
+    return imagecorpus.jpeg(imagecorpus.photo_like(size, seed=seed, grain=grain), quality=92)
 
 
 def main():
@@ -146,6 +146,7 @@ def main():
     print("Pillow %s, Python %s" % (PIL.__version__, sys.version.split()[0]))
     profile = _image.ImageProfile()
     cases = [("12 MP JPEG (4000x3000)", make_photo((4000, 3000), 11)),
+             ("12 MP JPEG, heavy grain", make_photo((4000, 3000), 13, grain=80)),
              ("typical JPEG (600x800)", make_photo((600, 800), 12))]
 
     print()

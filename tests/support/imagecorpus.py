@@ -53,7 +53,7 @@ def pattern(size=PATTERN_SIZE):
     return img
 
 
-def photo_like(size, seed=1):
+def photo_like(size, seed=1, grain=18):
     """Something with the statistics of a photo: gradients, soft shapes, edges and grain."""
     rnd = random.Random(seed)
     width, height = size
@@ -75,14 +75,21 @@ def photo_like(size, seed=1):
         else:
             draw.line((x0, y0, x0 + rnd.randrange(-r * 3, r * 3), y0 + rnd.randrange(-r * 3, r * 3)),
                       fill=colour, width=max(1, r // 6))
-    grain = noise(size, seed=seed).convert("RGB")
-    return Image.blend(img, grain, 0.12)
+    noisy = noise(size, seed=seed, sigma=grain).convert("RGB")  # camera-like grain
+    return Image.blend(img, noisy, 0.12)
 
 
-def noise(size, seed=1, tile=128):
-    """Deterministic grey noise (Image.effect_noise depends on the C library's rand() state)."""
+def noise(size, seed=1, tile=128, sigma=None):
+    """Deterministic grey noise, uniform 0-255 or Gaussian around 128 with ``sigma``, tiled.
+
+    (Image.effect_noise would do, but depends on the C library's rand() state.)
+    """
     rnd = random.Random(seed)
-    cell = Image.frombytes("L", (tile, tile), bytes(bytearray(rnd.randrange(256) for _ in range(tile * tile))))
+    if sigma is None:
+        values = [rnd.randrange(256) for _ in range(tile * tile)]
+    else:
+        values = [max(0, min(255, int(round(rnd.gauss(128, sigma))))) for _ in range(tile * tile)]
+    cell = Image.frombytes("L", (tile, tile), bytes(bytearray(values)))
     img = Image.new("L", size)
     for y in range(0, size[1], tile):
         for x in range(0, size[0], tile):
