@@ -215,7 +215,7 @@ class SharePoint(object):
         segs = split_segments(api_path.lstrip("/"))
         parts = [call_parts(s) for s in segs]
         names = [p[0] for p in parts]
-        if mode == "atom":
+        if mode == "atom" and names[-1:] != ["$value"]:
             return Response(200, '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
                             '<!-- this test server answers JSON only: send Accept: application/json;odata=... -->'
                             '</feed>', "application/atom+xml;type=feed;charset=utf-8")
