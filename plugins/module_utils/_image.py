@@ -595,8 +595,6 @@ def _truncation_message(kind, data):
     elif kind == "gif":
         if not data.rstrip(b"\x00").endswith(b";"):
             return "truncated GIF"
-    elif kind in _KIND_NAMES:
-        return None
     return None
 
 
@@ -744,7 +742,7 @@ def _to_output_mode(img, icc, background):
             img = img.convert("I") if mode != "I" else img
             img = img.point(lambda v: v * (1.0 / 257.0))  # 16-bit range onto 8 bits
         else:
-            low, high = img.getextrema()
+            high = img.getextrema()[1]
             img = img.point(lambda v: v * 255.0) if high <= 1.0 else img
         img = img.convert("L")
     elif mode in ("P", "PA"):
@@ -796,20 +794,25 @@ def _to_output_mode(img, icc, background):
 
 
 def _target_geometry(width, height, profile):
-    """(crop_box_in_display_coords or None, content_size, canvas_size, offset)."""
+    """(crop box in display coordinates or None, content size, canvas size).
+
+    contain: content == canvas, the picture scaled into the box, never enlarged.
+    cover: the centred square of the picture, scaled to at most the box.
+    pad: the contained picture centred on a square canvas (bars of background).
+    """
     dim = profile.max_dimension
     if profile.fit == "cover":
         side = min(width, height)
         left = (width - side) // 2
         top = (height - side) // 2
         out = min(side, dim)
-        return (left, top, left + side, top + side), (out, out), (out, out), (0, 0)
+        return (left, top, left + side, top + side), (out, out), (out, out)
     scale = min(1.0, float(dim) / max(width, height))
     content = (max(1, int(round(width * scale))), max(1, int(round(height * scale))))
     if profile.fit == "pad":
         side = max(content)
-        return None, content, (side, side), ((side - content[0]) // 2, (side - content[1]) // 2)
-    return None, content, content, (0, 0)
+        return None, content, (side, side)
+    return None, content, content
 
 
 def _stored_size(img):
@@ -963,7 +966,7 @@ def _decode_for_render(img, kind, data, info, profile):
     """Decode at the smallest useful scale, apply orientation; returns the oriented image."""
     if img.format in ("JPEG", "MPO"):
         width, height = info.display_width, info.display_height
-        crop, content, _canvas, _offset = _target_geometry(width, height, profile)
+        crop, content, _canvas = _target_geometry(width, height, profile)
         if crop is not None:
             factor = float(content[0]) / (crop[2] - crop[0])
         else:
@@ -1015,7 +1018,7 @@ def normalize(data, profile):
 def _render_display(decoded, info, profile):
     """Render with geometry from the full display size, mapped onto the decoded pixels."""
     full_w, full_h = info.display_width, info.display_height
-    crop, content, canvas, offset = _target_geometry(full_w, full_h, profile)
+    crop, content, canvas = _target_geometry(full_w, full_h, profile)
     dw, dh = decoded.size
     sx = float(dw) / full_w
     sy = float(dh) / full_h
