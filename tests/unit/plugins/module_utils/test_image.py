@@ -132,9 +132,11 @@ def test_exif_orientation_applied_jpeg(orientation):
     assert corpus.quadrant_names(img) == corpus.UPRIGHT_NAMES
 
 
-@pytest.mark.parametrize("fmt", ["PNG", "WEBP", "TIFF"])
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP", "TIFF", "HEIF"])
 @pytest.mark.parametrize("orientation", [3, 6, 8, 5])
 def test_exif_orientation_applied_other_formats(fmt, orientation):
+    if fmt == "HEIF":
+        corpus.heic(Image.new("RGB", (8, 8)))  # registers pillow-heif's encoder for the corpus
     img = decode(_image.normalize(corpus.oriented(orientation, fmt=fmt), PROFILE).data)
     assert img.size == (96, 64)
     assert corpus.quadrant_names(img) == corpus.UPRIGHT_NAMES
@@ -487,3 +489,15 @@ def test_deterministic_across_processes(accepted, tmp_path):
     out = subprocess.run([sys.executable, "-c", script] + paths, env=env, check=True,
                          stdout=subprocess.PIPE, universal_newlines=True).stdout.split()
     assert out == here
+
+
+def test_png_text_chunks_do_not_change_the_output():
+    from PIL import PngImagePlugin
+    picture = corpus.photo_like((300, 200), seed=21)
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "exported by corpus")
+    info.add_text("Software", "corpus 1.0")
+    plain = corpus.encode(picture, "PNG")
+    tagged = corpus.encode(picture, "PNG", pnginfo=info)
+    assert plain != tagged
+    assert _image.normalize(tagged, PROFILE).data == _image.normalize(plain, PROFILE).data
