@@ -292,7 +292,7 @@ def test_fit_cover_and_pad_need_a_square():
         profile = _image.ImageProfile(fit=fit)
         assert _image.describe(data, profile).meets_profile is False
         photo = _image.normalize(data, profile)
-        assert (photo.width, photo.height) == (72, 72) if fit == "cover" else (96, 96)
+        assert (photo.width, photo.height) == ((72, 72) if fit == "cover" else (96, 96))
         assert _image.normalize(photo.data, profile).data == photo.data
 
 
