@@ -415,7 +415,8 @@ class SharePointClient(object):
                     rowlimit, startrow, odata_string("[docid]:ascending")))
 
     def iter_people(self, page_size=SEARCH_PAGE_MAX, startrow_cap=STARTROW_CAP):
-        """Every person from people search: startrow paging, then ``IndexDocId>{last}`` past the cap."""
+        """Every person from people search: startrow paging, then ``IndexDocId>{last}`` past the cap
+        (or as soon as a startrow page is refused with 500)."""
         page_size = max(1, min(int(page_size), SEARCH_PAGE_MAX))
         startrow = 0
         last_doc = None
@@ -427,10 +428,18 @@ class SharePointClient(object):
                     raise SourceError("people search results carry no DocId; cannot page past row %d" % startrow)
                 by_docid = True
             if by_docid:
-                url = self.search_url("* IndexDocId>%s" % last_doc, 0, page_size)
+                doc = self.http.get_json(self.search_url("* IndexDocId>%s" % last_doc, 0, page_size), none_on=())
+            elif startrow and last_doc is not None:
+                # A farm whose startrow limit is lower than we assume answers 500 (SPQueryThrottledException):
+                # switch to IndexDocId paging at once instead of retrying a page that will never come.
+                response = self.http.request("GET", self.search_url("*", startrow, page_size), none_on=(500,),
+                                             final=(500,))
+                if response is None:
+                    by_docid = True
+                    continue
+                doc = decode_json(response, "SharePoint")
             else:
-                url = self.search_url("*", startrow, page_size)
-            doc = self.http.get_json(url, none_on=())
+                doc = self.http.get_json(self.search_url("*", startrow, page_size), none_on=())
             rows, _total = parse_search_results(doc)
             new = 0
             for row in rows:
