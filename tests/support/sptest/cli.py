@@ -33,6 +33,8 @@ def _parser():
     p.add_argument("--ntlm-epa", default="off", choices=["off", "required"])
     p.add_argument("--hashes", default="explicit", choices=["none", "explicit", "all"],
                    help="which people get photo sha256 values in sp.json (all = slow for thousands)")
+    p.add_argument("--domain", help="NetBIOS domain of the NTLM accounts (default: from the people, else EXAMPLE)")
+    p.add_argument("--realm", help="DNS realm for UPNs of generated people (default example.test)")
     p.add_argument("--ca-cert"), p.add_argument("--ca-key")
     p.add_argument("--tls-cert"), p.add_argument("--tls-key")
     p.add_argument("--daemon", action="store_true", help="detach; return once sp.json is written")
@@ -92,7 +94,7 @@ def _make_server(args):
         http=args.http_port is not None, http_port=args.http_port or 0, people_from_dc=args.people_from_dc,
         onprem_version=args.onprem_version, startrow_cap=args.startrow_cap, folder_threshold=args.folder_threshold,
         ntlm_epa=args.ntlm_epa, ca_cert=args.ca_cert, ca_key=args.ca_key, tls_cert=args.tls_cert,
-        tls_key=args.tls_key, host=args.host, verbose=args.verbose)
+        tls_key=args.tls_key, host=args.host, verbose=args.verbose, domain=args.domain, realm=args.realm)
 
 
 def serve(args, ready_fd=None):

@@ -2,6 +2,7 @@
 """SPTestServer: SharePoint on-premises + Online and Microsoft Graph on loopback, for tests and the demo."""
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -28,6 +29,20 @@ from .sharepoint import Response, SharePoint
 
 DROP = object()
 _NTLM_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _ntlm_user_file(path):
+    """pyspnego's acceptor reads the process-wide NTLM_USER_FILE; set it only while stepping."""
+    old = os.environ.get("NTLM_USER_FILE")
+    os.environ["NTLM_USER_FILE"] = path
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["NTLM_USER_FILE"]
+        else:
+            os.environ["NTLM_USER_FILE"] = old
 
 ONPREM_SITE = "/sites/onprem"
 ONPREM_MY = "/my"
@@ -207,7 +222,8 @@ class SPTestServer(object):
             specs.extend(people)
         elif not people_from_dc:
             specs.extend(DEFAULT_PEOPLE)
-        self.domain = domain or dc_domain or "EXAMPLE"
+        first = specs[0].get("account", "") if specs else ""
+        self.domain = domain or dc_domain or (first.split("\\", 1)[0] if "\\" in first else "") or "EXAMPLE"
         self.realm = (realm or dc_realm or "example.test").lower()
         self.people = PeopleStore(specs)
         for i in range(1, int(generate or 0) + 1):
@@ -577,8 +593,7 @@ class SPTestServer(object):
             return unauth
         msg_type = int.from_bytes(token[8:12], "little") if len(token) >= 12 else 0
         try:
-            with _NTLM_LOCK:
-                os.environ["NTLM_USER_FILE"] = self.ntlm_file
+            with _NTLM_LOCK, _ntlm_user_file(self.ntlm_file):
                 if msg_type == 1 or conn.ntlm_ctx is None:
                     bindings = None
                     if self.ntlm_epa == "required" and req.scheme == "https":
