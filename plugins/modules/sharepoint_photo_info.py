@@ -22,7 +22,7 @@ description:
     5,000 files).
   - Read-only; the directory is not touched.
 author:
-  - photosync.ad developers
+  - photosync.ad developers (@photosync)
 extends_documentation_fragment:
   - photosync.ad.sharepoint
   - photosync.ad.sharepoint.graph

@@ -46,7 +46,7 @@ def test_backoff_is_exponential_bounded_and_jittered():
     import random
     rng = random.Random(7)
     policy = _http.RetryPolicy(base_delay=0.5, max_delay=4.0, rand=rng.random)
-    samples = [policy.backoff(3) for _ in range(200)]
+    samples = [policy.backoff(3) for _sample in range(200)]
     assert 0.0 <= min(samples) and max(samples) <= 4.0 and len(set(samples)) > 150
 
 
@@ -268,7 +268,7 @@ def test_client_concurrency_cap(scripted):
 
     def worker():
         results.append(client.request("GET", scripted.url + "/slow").content)
-    threads = [threading.Thread(target=worker) for _ in range(6)]
+    threads = [threading.Thread(target=worker) for _thread in range(6)]
     for t in threads:
         t.start()
     for t in threads:

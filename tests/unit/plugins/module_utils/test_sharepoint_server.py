@@ -232,7 +232,7 @@ def test_graph_batch_with_a_throttled_item(srv):
     client = graph_client(srv)
     uids = ["bulk%04d@example.test" % i for i in range(1, 46)] + ["carol@example.test"]
     results = client.fetch_photos(uids)
-    assert len([b for b in path_log(srv, "/$batch")]) == 4  # 20 + 20 + 6, then the one throttled item again
+    assert len(path_log(srv, "/$batch")) == 4  # 20 + 20 + 6, then the one throttled item again
     assert results["carol@example.test"] is None
     assert results["bulk0004@example.test"] is None  # every 4th generated person has no photo
     assert results["bulk0005@example.test"].data == srv.person("bulk0005@example.test").photos.original()
