@@ -294,6 +294,8 @@ _FIELDS = (
 class GraphSource(object):
     """The ``graph`` photo source: ``fetch(DirectoryUser) -> SourcePhoto | None``."""
 
+    normalize = True  # profile photos go through the image pipeline like any other source
+
     def __init__(self, settings, sleep=None, rand=None):
         self.client = GraphClient(settings, sleep=sleep, rand=rand)
         s = self.client.settings

@@ -462,6 +462,8 @@ class SharePointClient(object):
 class SharePointSource(object):
     """The ``sharepoint`` photo source: ``fetch(DirectoryUser) -> SourcePhoto | None``."""
 
+    normalize = True  # profile photos go through the image pipeline like any other source
+
     def __init__(self, settings, netbios_domain=None, sleep=None, rand=None):
         self.client = SharePointClient(settings, sleep=sleep, rand=rand)
         self.netbios_domain = netbios_domain

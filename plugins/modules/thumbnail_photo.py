@@ -14,7 +14,8 @@ short_description: Set or remove one person's photo in Active Directory
 version_added: 0.1.0
 description:
   - Makes the C(thumbnailPhoto) (or C(jpegPhoto)) of one user what the task says - a photo taken from a
-    file, a URL, base64 content, a backup, SharePoint or Microsoft Graph, or no photo at all.
+    file, a URL, base64 content, a backup, the user's SharePoint profile or Microsoft Graph, or no photo
+    at all.
   - The photo is first turned into a small, correct JPEG by the image options (by default at most 96x96
     pixels and 10 KB, what Outlook, Teams and Exchange Online expect). A photo that already meets those
     limits is stored exactly as it is.
@@ -27,10 +28,12 @@ description:
     not possible, nothing is written. O(restore_from) puts a backup back.
   - Photo bytes are never shown in results, logs or diffs.
 author:
-  - photosync.ad developers
+  - photosync.ad developers (@photosync)
 extends_documentation_fragment:
   - photosync.ad.ldap
   - photosync.ad.image
+  - photosync.ad.sharepoint
+  - photosync.ad.sharepoint.graph
 attributes:
   check_mode:
     support: full
@@ -44,7 +47,7 @@ options:
   identity:
     description:
       - The user whose photo this is.
-      - A distinguishedName, objectGUID, objectSid, sAMAccountName (V(alice) or V(EXAMPLE\\alice)),
+      - A distinguishedName, objectGUID, objectSid, sAMAccountName (V(alice) or V(EXAMPLE\alice)),
         userPrincipalName or mail address; see O(identity_type).
       - It must match exactly one person, or the task fails naming the matches.
     type: str
@@ -57,7 +60,11 @@ options:
     choices: [auto, dn, objectGUID, objectSid, sAMAccountName, userPrincipalName, mail]
   state:
     description:
-      - V(present) sets the photo from the one source given (O(path), O(url), O(content) or O(restore_from)).
+      - V(present) sets the photo from the one source given (O(path), O(url), O(content), O(restore_from),
+        O(sharepoint) or O(graph)).
+      - If the source has no photo for the user (for example no picture in the SharePoint profile, or
+        Graph answers C(ImageNotFound)), the task fails and nothing is changed; an outage of the source can
+        therefore never clear photos.
       - V(absent) removes the photo; no source may be given.
     type: str
     default: present
@@ -137,6 +144,7 @@ options:
 requirements:
   - ldap3
   - Pillow
+  - requests, requests-ntlm and msal for O(sharepoint) and O(graph)
 notes:
   - The account needs the right to write the attribute on the user, for example the delegated
     permission "Write thumbnailPhoto" on the users' OU. Users can usually write their own photo.
@@ -188,6 +196,23 @@ EXAMPLES = r"""
       photosync.ad.thumbnail_photo:
         identity: carol
         restore_from: "{{ removed.backup_file }}"
+
+    - name: Take Dora's photo from her SharePoint profile (on-premises, NTLM)
+      photosync.ad.thumbnail_photo:
+        identity: dora
+        sharepoint:
+          site_url: https://sharepoint.example.com
+          auth: ntlm
+          username: EXAMPLE\svc-photos
+          password: "{{ vault_svc_photos_password }}"
+
+    - name: Take Erik's photo from Microsoft 365 (Graph, app-only certificate)
+      photosync.ad.thumbnail_photo:
+        identity: erik
+        graph:
+          tenant_id: 00000000-0000-0000-0000-000000000000
+          client_id: 11111111-1111-1111-1111-111111111111
+          certificate_path: /etc/pki/photosync-app.pem
 
     - name: Use jpegPhoto in a directory that has no thumbnailPhoto (OpenLDAP)
       photosync.ad.thumbnail_photo:
@@ -260,7 +285,8 @@ source:
   type: str
   sample: file photos/alice.jpg
 source_version:
-  description: A change token of the source when it has one (HTTP ETag, file time and size).
+  description: A change token of the source when it has one (HTTP ETag, file time and size, SharePoint
+    Online C(?t=), Graph mediaEtag).
   returned: always
   type: str
 """
@@ -270,16 +296,18 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.photosync.ad.plugins.module_utils import (
-    _errors, _image, _ldap, _reconcile, _sources,
+    _errors, _graph, _http, _image, _ldap, _reconcile, _sharepoint, _sources,
 )
 
-LOCAL_SOURCES = ["path", "url", "content", "restore_from"]
+SOURCES = list(_sources.SOURCE_OPTIONS)
 
 
 def argument_spec():
     spec = _ldap.ldap_connection_spec()
     spec.update(_image.image_argument_spec())
     spec.update(_sources.source_spec())
+    spec.update(_sharepoint.sharepoint_spec())
+    spec.update(_graph.graph_spec())
     spec.update(
         identity=dict(type="str", required=True),
         identity_type=dict(type="str", default="auto", choices=list(_ldap.IDENTITY_TYPES)),
@@ -296,20 +324,22 @@ def main():
     module = AnsibleModule(
         argument_spec=argument_spec(),
         supports_check_mode=True,
-        mutually_exclusive=[LOCAL_SOURCES],
+        mutually_exclusive=[SOURCES],
         required_if=[
-            ("state", "present", LOCAL_SOURCES, True),
+            ("state", "present", SOURCES, True),
             ("backup", True, ["backup_dir"]),
         ],
     )
     params = module.params
-    if params["state"] == "absent" and any(params.get(name) is not None for name in LOCAL_SOURCES):
+    if params["state"] == "absent" and any(params.get(name) is not None for name in SOURCES):
         module.fail_json(msg="state=absent removes the photo and takes no source; remove %s" % ", ".join(
-            name for name in LOCAL_SOURCES if params.get(name) is not None))
+            name for name in SOURCES if params.get(name) is not None))
     if not _ldap.HAS_LDAP3:
         module.fail_json(msg=missing_required_lib("ldap3"), exception=_ldap.LDAP3_IMPORT_ERROR)
     if not _image.HAS_PIL:
         module.fail_json(msg=missing_required_lib("Pillow"), exception=_image.PIL_IMPORT_ERROR)
+    if (params["sharepoint"] or params["graph"]) and not _http.HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib("requests"), exception=_http.REQUESTS_IMPORT_ERROR)
 
     try:
         profile = _image.ImageProfile.from_params(params)

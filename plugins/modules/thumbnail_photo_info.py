@@ -20,7 +20,7 @@ description:
   - Photo bytes are never part of the result unless O(include_content=true).
   - This module only reads the directory, so it runs in full in check mode.
 author:
-  - photosync.ad developers
+  - photosync.ad developers (@photosync)
 extends_documentation_fragment:
   - photosync.ad.ldap
 attributes:
@@ -34,7 +34,7 @@ options:
     description:
       - The users to report on, in this order.
       - Each is a distinguishedName, an objectGUID, an objectSid (V(S-1-5-21-...)), a sAMAccountName
-        (V(alice) or V(EXAMPLE\\alice)), a userPrincipalName or a mail address; see O(identity_type).
+        (V(alice) or V(EXAMPLE\alice)), a userPrincipalName or a mail address; see O(identity_type).
       - A name that matches nobody, or more than one person, fails the task and says so.
       - Exactly one of O(identities) and O(filter) is required.
     type: list

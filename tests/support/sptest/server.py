@@ -103,6 +103,8 @@ class _HTTPServer(ThreadingHTTPServer):
 
     def get_request(self):
         sock, addr = self.socket.accept()
+        # Small responses would otherwise wait ~40 ms for the client's delayed ACK (Nagle).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if self.ssl_context is not None:
             sock = self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
         return sock, addr
