@@ -1,0 +1,130 @@
+"""Planning, backups and the local sources: pure code and local files / a loopback HTTP server."""
+
+import base64
+import functools
+import hashlib
+import http.server
+import io
+import json
+import os
+import threading
+
+import pytest
+from PIL import Image
+
+from ansible_collections.photosync.ad.plugins.module_utils import _backup, _errors, _image, _reconcile, _sources
+from ansible_collections.photosync.ad.plugins.module_utils._photo import DirectoryUser
+
+USER = DirectoryUser("CN=Alice,OU=Staff,DC=example,DC=test", "alice", "alice@example.test", None,
+                     "0d6c3a8e-6b9d-4a4e-9d8a-2f8f1a0b6c11", None, "Alice")
+
+
+def jpeg(colour=(200, 30, 30), size=(320, 240)):
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("current,desired,action", [
+    ([], b"new", "added"),
+    ([b"old"], b"new", "updated"),
+    ([b"same"], b"same", "unchanged"),
+    ([b"same", b"other"], b"same", "updated"),  # jpegPhoto with two values becomes one
+    ([b"old"], None, "removed"),
+    ([], None, "unchanged"),
+])
+def test_plan_actions(current, desired, action):
+    assert _reconcile.plan(USER, "thumbnailPhoto", current, desired).action == action
+
+
+def test_result_never_contains_photo_bytes_and_diff_is_headed():
+    photo = _image.normalize(jpeg(), _image.ImageProfile())
+    change = _reconcile.plan(USER, "thumbnailPhoto", [jpeg((0, 0, 255))], photo.data)
+    result = _reconcile.result(change)
+    text = json.dumps(result)
+    assert base64.b64encode(photo.data[:30]).decode()[:20] not in text
+    assert result["after"]["sha256"] == photo.sha256 and result["after"]["width"] == 96
+    assert result["diff"]["before_header"] == "alice (CN=Alice,OU=Staff,DC=example,DC=test) thumbnailPhoto"
+    removed = _reconcile.result(_reconcile.plan(USER, "thumbnailPhoto", [photo.data], None))
+    assert removed["after"] is None and removed["diff"]["after"] == {"present": False}
+
+
+def test_desired_photo_names_user_and_source_on_bad_image(tmp_path):
+    bad = tmp_path / "x.jpg"
+    bad.write_bytes(b"%PDF-1.7 not a photo")
+    with pytest.raises(_errors.InvalidImage) as info:
+        _reconcile.desired_photo(USER, "present", _sources.FileSource(str(bad)), _image.ImageProfile())
+    assert str(info.value).startswith("alice: the photo from file %s cannot be used" % bad)
+
+
+def test_backup_round_trip_and_sidecar(tmp_path):
+    old = b"\xff\xd8old-bytes"
+    path = _backup.write_backup(str(tmp_path / "b"), USER, "thumbnailPhoto", old, "ab" * 32, "updated")
+    assert os.path.basename(path).startswith("alice.thumbnailPhoto.") and path.endswith(".jpg")
+    assert oct(os.stat(path).st_mode & 0o777) == "0o600"
+    assert oct(os.stat(str(tmp_path / "b")).st_mode & 0o777) == "0o700"
+    sidecar = json.load(open(path + ".json"))
+    assert sidecar["sha256"] == hashlib.sha256(old).hexdigest() and sidecar["replaced_by_sha256"] == "ab" * 32
+    for given in (path, path + ".json"):
+        backup = _backup.read_backup(given)
+        assert backup.data == old and backup.sidecar["dn"] == USER.dn
+
+
+def test_backup_into_unwritable_place_is_a_backup_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_bytes(b"")
+    with pytest.raises(_errors.BackupError, match="Nothing was changed"):
+        _backup.write_backup(str(blocker / "sub"), USER, "thumbnailPhoto", b"x", None, "removed")
+
+
+def test_backup_source_is_not_normalized():
+    assert _sources.BackupSource("x").normalize is False
+    assert _sources.FileSource("x").normalize is True
+
+
+def test_content_source_decodes_base64_and_refuses_garbage():
+    data = jpeg()
+    assert _sources.ContentSource(base64.b64encode(data).decode()).fetch(USER).data == data
+    with pytest.raises(_errors.SourceError, match="not valid base64"):
+        _sources.ContentSource("this is *not* base64").fetch(USER)
+
+
+def test_missing_file_says_where_it_was_looked_for(tmp_path):
+    with pytest.raises(_errors.SourceError) as info:
+        _sources.FileSource(str(tmp_path / "nope.jpg")).fetch(USER)
+    assert "alice" in str(info.value) and "delegate_to: localhost" in str(info.value)
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def web(tmp_path):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Handler, directory=str(tmp_path)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield tmp_path, "http://127.0.0.1:%d" % server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def test_url_source_downloads_checks_type_and_size(web):
+    root, base = web
+    (root / "a.jpg").write_bytes(jpeg())
+    (root / "page.html").write_bytes(b"<html>login</html>")
+    photo = _sources.UrlSource(base + "/a.jpg").fetch(USER)
+    assert photo.data == (root / "a.jpg").read_bytes() and photo.content_type == "image/jpeg"
+    assert photo.version  # Last-Modified from the server
+    with pytest.raises(_errors.InvalidImage, match="text/html, not an image"):
+        _sources.UrlSource(base + "/page.html").fetch(USER)
+    with pytest.raises(_errors.SourceError, match="larger than url_max_bytes"):
+        _sources.UrlSource(base + "/a.jpg", max_bytes=100).fetch(USER)
+    with pytest.raises(_errors.RemoteServiceError, match="HTTP 404") as info:
+        _sources.UrlSource(base + "/missing.jpg").fetch(USER)
+    assert info.value.status == 404
+
+
+def test_url_must_be_http():
+    with pytest.raises(_errors.ConfigurationError):
+        _sources.UrlSource("file:///etc/passwd")
