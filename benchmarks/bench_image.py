@@ -72,7 +72,7 @@ def reference(data, size):
     img = Image.open(io.BytesIO(data))
     img = img.convert("RGB")
     bands = [band.convert("F").resize(size, Image.Resampling.LANCZOS) for band in img.split()]
-    return [band for band in bands]
+    return list(bands)
 
 
 def _float_band(img, index):
@@ -124,7 +124,7 @@ def ssim(candidate, ref_bands, window=7):
 def best_time(fn, repeat):
     """Best of ``repeat`` runs (least disturbed by the other users of a shared machine), and the median."""
     times = []
-    for _ in range(repeat):
+    for dummy in range(repeat):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)

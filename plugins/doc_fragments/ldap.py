@@ -56,7 +56,7 @@ options:
     description:
       - How to authenticate.
       - V(simple) binds with O(username) and O(password). The username can be a UPN (V(admin@example.com)),
-        a DN, or V(DOMAIN\user). This is the method to use against DCs that enforce LDAP signing or
+        a DN, or V(DOMAIN\\user). This is the method to use against DCs that enforce LDAP signing or
         channel binding (over LDAPS).
       - V(kerberos) uses SASL GSSAPI with the current Kerberos ticket (C(kinit)) or a keytab. Needs the
         C(gssapi) Python package on the host that runs the module.

@@ -31,7 +31,7 @@ class _Blank(dict):
 
 def render_name(template, values):
     """Fill ``template`` (str.format fields such as {sAMAccountName}) and make the result one safe file name."""
-    fields = [name for _, name, _, _ in string.Formatter().parse(template) if name]
+    fields = [part[1] for part in string.Formatter().parse(template) if part[1]]
     if not fields:
         raise _errors.ConfigurationError(
             "the file name template %r has no {field}, so every user would get the same file" % template)

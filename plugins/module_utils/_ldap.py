@@ -162,7 +162,7 @@ def _split_host_port(server, default_port):
     if m:
         scheme, server = m.group(1).lower(), m.group(2)
     if server.startswith("["):
-        host, _, rest = server[1:].partition("]")
+        host, dummy, rest = server[1:].partition("]")
         port = int(rest[1:]) if rest.startswith(":") else default_port
         return host, port, scheme
     if server.count(":") == 1:

@@ -185,4 +185,3 @@ def _name(user):
     if user is None:
         return None
     return user.sam_account_name or user.dn
-

@@ -47,7 +47,7 @@ options:
   identity:
     description:
       - The user whose photo this is.
-      - A distinguishedName, objectGUID, objectSid, sAMAccountName (V(alice) or V(EXAMPLE\alice)),
+      - A distinguishedName, objectGUID, objectSid, sAMAccountName (V(alice) or V(EXAMPLE\\alice)),
         userPrincipalName or mail address; see O(identity_type).
       - It must match exactly one person, or the task fails naming the matches.
     type: str

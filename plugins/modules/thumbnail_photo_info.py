@@ -29,12 +29,13 @@ attributes:
     description: Read-only; runs unchanged in check mode (including O(export_dir)).
   diff_mode:
     support: none
+    description: Reports only; there is nothing to diff.
 options:
   identities:
     description:
       - The users to report on, in this order.
       - Each is a distinguishedName, an objectGUID, an objectSid (V(S-1-5-21-...)), a sAMAccountName
-        (V(alice) or V(EXAMPLE\alice)), a userPrincipalName or a mail address; see O(identity_type).
+        (V(alice) or V(EXAMPLE\\alice)), a userPrincipalName or a mail address; see O(identity_type).
       - A name that matches nobody, or more than one person, fails the task and says so.
       - Exactly one of O(identities) and O(filter) is required.
     type: list

@@ -232,7 +232,8 @@ def test_parse_ldif_handles_folding_and_base64():
             "mail: b@x\n")
     entries = dcread.parse_ldif(text)
     assert entries == [
-        (u"CN=Zo\u00eb M\u00fcller,OU=People", {"cn": [u"Zo\u00eb".encode()], "thumbnailphoto": [b"\x00\x01\x02\x03\x04\x05"],
-                                               "description": [b"a long value"]}),
+        (u"CN=Zo\u00eb M\u00fcller,OU=People", {"cn": [u"Zo\u00eb".encode()],
+                                                "thumbnailphoto": [b"\x00\x01\x02\x03\x04\x05"],
+                                                "description": [b"a long value"]}),
         ("CN=b", {"mail": [b"b@x"]}),
     ]

@@ -120,7 +120,7 @@ def test_read_matches_independent_reader(dc, directory):
 
 
 def test_paged_search_sees_every_person(dc, directory):
-    found = {u.sam_account_name for u, _ in directory.find_users("(sAMAccountName=*)")}
+    found = {u.sam_account_name for u, dummy in directory.find_users("(sAMAccountName=*)")}
     assert set(dc["users"]) <= found
     paged = {e["dn"] for e in directory.find_entries(_ldap.PERSON_FILTER, ["cn"], page_size=3)}
     assert len(paged) == len(found)

@@ -116,7 +116,7 @@ def test_sharepoint_ntlm_source_sets_the_photo_then_nothing_to_do(dc, sp, clean,
     assert first["source"].startswith("SharePoint") and first["source_version"]
     assert not second["changed"] and second["action"] == "unchanged"
     # A real NTLM handshake happened: the first request of a connection is challenged.
-    assert any(status == 401 for _, _, _, status in sp.request_log)
+    assert any(entry[3] == 401 for entry in sp.request_log)
 
 
 def test_graph_certificate_source_sets_the_photo_then_nothing_to_do(dc, sp, clean, tmp_path):
@@ -127,7 +127,7 @@ def test_graph_certificate_source_sets_the_photo_then_nothing_to_do(dc, sp, clea
     assert _image.summarize(dcread.read_photo(clean))["sha256"] == first["after"]["sha256"]
     assert first["source_version"]  # Graph's mediaEtag
     assert not second["changed"]
-    token_requests = [t for _, m, t, s in sp.request_log if "/oauth2/v2.0/token" in t and s == 200]
+    token_requests = [e[2] for e in sp.request_log if "/oauth2/v2.0/token" in e[2] and e[3] == 200]
     assert token_requests, "the MSAL certificate flow did not reach the token endpoint"
 
 
@@ -135,9 +135,9 @@ def test_retry_after_is_waited_out(dc, sp, clean, tmp_path):
     sp.inject(r"GetPropertiesFor", status=429, retry_after="1.5", count=1)
     results = run(dc, tmp_path, dict(identity=USER, sharepoint=sharepoint_options(sp)), run_twice=False)
     assert results["first"]["changed"], results["first"].get("msg")
-    profile_calls = [(when, status) for when, _, target, status in sp.request_log
+    profile_calls = [(when, status) for when, dummy, target, status in sp.request_log
                      if "GetPropertiesFor" in target and status in (429, 200)]
-    throttled = [i for i, (_, status) in enumerate(profile_calls) if status == 429]
+    throttled = [i for i, (dummy, status) in enumerate(profile_calls) if status == 429]
     assert throttled, profile_calls
     waited = profile_calls[throttled[0] + 1][0] - profile_calls[throttled[0]][0]
     print("waited %.3f s after 429 Retry-After: 1.5" % waited)
@@ -150,7 +150,7 @@ def test_server_errors_are_retried_a_bounded_number_of_times(dc, sp, clean, tmp_
     results = run(dc, tmp_path, dict(identity=USER, sharepoint=options), run_twice=False)
     first = results["first"]
     assert first["failed"] and "503" in first["msg"] and first["msg"].startswith(USER)
-    attempts = [t for _, _, t, status in sp.request_log if "GetPropertiesFor" in t and status == 503]
+    attempts = [e[2] for e in sp.request_log if "GetPropertiesFor" in e[2] and e[3] == 503]
     assert len(attempts) == 3  # the first try and two retries
     assert dcread.read_photo(clean) is None
 

@@ -75,7 +75,7 @@ def test_backup_is_taken_before_the_write_and_matches_the_old_value(dc, director
     assert dcread.read_photo(user.dn) == change.desired
     # Restoring goes through the same path, byte for byte and without normalization.
     restore = _sources.BackupSource(backup_file)
-    desired, _ = _reconcile.desired_photo(user, "present", restore, _image.ImageProfile())
+    desired, dummy = _reconcile.desired_photo(user, "present", restore, _image.ImageProfile())
     _reconcile.apply(directory, _reconcile.plan(user, "thumbnailPhoto", [change.desired], desired, restore))
     assert dcread.read_photo(user.dn) == old
 

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # -*- coding: utf-8 -*-
 """Independent reader (and raw writer) for the throwaway test DC.
 
@@ -137,7 +137,7 @@ def _run(tool, args, info, bind, stdin=None):
         os.close(fd)
         cmd = [tool, "-x", "-H", _uri(info), "-D", name, "-y", pwfile, "-o", "nettimeout=10"] + args
         try:
-            proc = subprocess.run(cmd, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            proc = subprocess.run(cmd, check=False, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   env=env, timeout=60)
         except OSError as exc:
             raise DcReadError("cannot run %s (%s): install ldap-utils" % (tool, exc))

@@ -66,7 +66,7 @@ def photo_like(size, seed=1, grain=18):
             px[x, y] = (int(60 + 150 * fx), int(90 + 100 * fy), int(160 - 80 * fx * fy))
     img = base.resize(size, Image.Resampling.BICUBIC)
     draw = ImageDraw.Draw(img)
-    for _ in range(60):
+    for dummy in range(60):
         x0, y0 = rnd.randrange(width), rnd.randrange(height)
         r = rnd.randrange(max(2, min(size) // 40), max(3, min(size) // 6))
         colour = (rnd.randrange(256), rnd.randrange(256), rnd.randrange(256))
@@ -86,9 +86,9 @@ def noise(size, seed=1, tile=128, sigma=None):
     """
     rnd = random.Random(seed)
     if sigma is None:
-        values = [rnd.randrange(256) for _ in range(tile * tile)]
+        values = [rnd.randrange(256) for dummy in range(tile * tile)]
     else:
-        values = [max(0, min(255, int(round(rnd.gauss(128, sigma))))) for _ in range(tile * tile)]
+        values = [max(0, min(255, int(round(rnd.gauss(128, sigma))))) for dummy in range(tile * tile)]
     cell = Image.frombytes("L", (tile, tile), bytes(bytearray(values)))
     img = Image.new("L", size)
     for y in range(0, size[1], tile):
@@ -543,7 +543,7 @@ def png_bomb(width=12000, height=12000):
     """A real decompression bomb: a greyscale PNG of zeros, tiny on disk, 144 MP decoded."""
     comp = zlib.compressobj(9)
     row = b"\0" * (width + 1)
-    parts = [comp.compress(row) for _ in range(height)]
+    parts = [comp.compress(row) for dummy in range(height)]
     parts.append(comp.flush())
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", b"".join(parts))
@@ -579,7 +579,7 @@ def jpeg_header_bomb(width=60000, height=60000):
 
 def _random_bytes(count, seed):
     rnd = random.Random(seed)
-    return bytes(bytearray(rnd.randrange(256) for _ in range(count)))
+    return bytes(bytearray(rnd.randrange(256) for dummy in range(count)))
 
 
 def truncated(data, keep=0.5):

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Write the photo files the integration targets use into a folder (Pillow, deterministic).
 
     python make_photos.py OUTDIR

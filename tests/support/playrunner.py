@@ -16,5 +16,5 @@ def run_playbook(playbook, extra_vars, tmp_path, extra_env=None):
     env.update(extra_env or {})
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
                "-e", "@%s" % vars_file, str(playbook)]
-    return subprocess.run(command, env=env, cwd=str(tmp_path), stdout=subprocess.PIPE,
+    return subprocess.run(command, check=False, env=env, cwd=str(tmp_path), stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, universal_newlines=True, timeout=900)

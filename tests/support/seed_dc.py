@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # -*- coding: utf-8 -*-
 """Seed the throwaway Samba AD DC started by ``tests/support/samba-dc``.
 
@@ -190,7 +190,7 @@ def dacl_has_object_ace(sd, sid, object_guid, inherited_object_guid, mask):
     want_obj = uuid.UUID(object_guid).bytes_le
     want_inh = uuid.UUID(inherited_object_guid).bytes_le
     want_sid = str_to_sid_bytes(sid)
-    for _ in range(ace_count):
+    for dummy in range(ace_count):
         ace_type, ace_flags, ace_size = struct.unpack_from("<BBH", sd, pos)
         if ace_type == 5:  # ACCESS_ALLOWED_OBJECT_ACE_TYPE
             ace_mask, flags = struct.unpack_from("<II", sd, pos + 4)
@@ -324,7 +324,7 @@ class Seeder(object):
         sddl = "(OA;CIIO;WP;%s;%s;%s)" % (THUMBNAILPHOTO_GUID, USER_CLASS_GUID, delegate_sid)
         cmd = ["samba-tool", "dsacl", "set", "-s", self.conf, "-H", os.path.join(self.dir, "private", "sam.ldb"),
                "--objectdn=%s" % staff, "--sddl=%s" % sddl]
-        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+        proc = subprocess.run(cmd, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
         if proc.returncode != 0:
             raise SystemExit("seed_dc: samba-tool dsacl set failed:\n%s" % proc.stdout)
         log("granted %s 'Write thumbnailPhoto' on user objects below %s" % (DELEGATE_SAM, staff))
@@ -334,7 +334,7 @@ class Seeder(object):
     def seed(self):
         t0 = time.time()
         conn = self.connect()
-        for key, _ in OUS:
+        for key, dummy in OUS:
             self.ensure_ou(conn, key)
 
         # the delegate first, so the ACE exists before users are created below Staff

@@ -14,7 +14,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from sptest import GRAPH_SIZES, SP_SIZES, SPTestServer, people_from_dc  # noqa: E402,F401
+from sptest import GRAPH_SIZES, SP_SIZES, SPTestServer, people_from_dc  # noqa: E402,F401 pylint: disable=unused-import
 from sptest.cli import main  # noqa: E402
 
 if __name__ == "__main__":

@@ -74,7 +74,7 @@ def stop(args):
         os.unlink(path)
         return 0
     os.kill(pid, signal.SIGTERM)
-    for _ in range(100):
+    for dummy in range(100):
         if not os.path.exists("/proc/%d" % pid) or not _is_ours(pid):
             break
         time.sleep(0.05)

@@ -20,7 +20,7 @@ def parse_query(raw_query):
     for part in raw_query.split("&") if raw_query else []:
         if not part:
             continue
-        name, _, value = part.partition("=")
+        name, dummy, value = part.partition("=")
         out[unquote_plus(name).lower()] = unquote_plus(value)
     return out
 

@@ -34,16 +34,16 @@ def _jpeg(img, quality=88):
 def draw_portrait(seed, width, height):
     """A deterministic, seed-dependent avatar-like RGB image."""
     rng = random.Random(seed)
-    bg = tuple(rng.randrange(30, 225) for _ in range(3))
+    bg = tuple(rng.randrange(30, 225) for dummy in range(3))
     img = Image.new("RGB", (width, height), bg)
     draw = ImageDraw.Draw(img)
-    for _ in range(6):
+    for dummy in range(6):
         x0, y0 = rng.randrange(width), rng.randrange(height)
         r = rng.randrange(max(2, width // 10), max(3, width // 3))
         colour = tuple(max(0, min(255, c + rng.randrange(-50, 50))) for c in bg)
         draw.ellipse((x0 - r, y0 - r, x0 + r, y0 + r), fill=colour)
     skin = rng.choice([(241, 194, 125), (224, 172, 105), (198, 134, 66), (141, 85, 36), (255, 219, 172)])
-    shirt = tuple(rng.randrange(0, 256) for _ in range(3))
+    shirt = tuple(rng.randrange(0, 256) for dummy in range(3))
     cx = width // 2 + rng.randrange(-width // 12, width // 12 + 1)
     head = int(min(width, height) * rng.uniform(0.17, 0.24))
     cy = int(height * rng.uniform(0.36, 0.44))

@@ -14,7 +14,7 @@ import threading
 import time
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 import spnego
 import spnego.channel_bindings
@@ -44,6 +44,7 @@ def _ntlm_user_file(path):
         else:
             os.environ["NTLM_USER_FILE"] = old
 
+
 ONPREM_SITE = "/sites/onprem"
 ONPREM_MY = "/my"
 SPO_SITE = "/spo"
@@ -57,7 +58,7 @@ class Request(object):
     def __init__(self, method, target, headers, body, base, scheme):
         self.method, self.target, self.headers, self.body = method, target, headers, body
         self.base, self.scheme = base, scheme
-        raw_path, _, self.raw_query = target.partition("?")
+        raw_path, dummy, self.raw_query = target.partition("?")
         self.raw_path = raw_path
         self.path = unquote(raw_path)
         self.query = parse_query(self.raw_query)
@@ -582,7 +583,7 @@ class SPTestServer(object):
     def _ntlm(self, req, conn):
         """Connection-based NTLM like IIS: once a connection has authenticated, it stays authenticated."""
         auth = req.headers.get("Authorization") or ""
-        scheme, _, blob = auth.partition(" ")
+        scheme, dummy, blob = auth.partition(" ")
         challenge = {"WWW-Authenticate": "NTLM"}
         unauth = Response(401, "<html><body><h1>401 UNAUTHORIZED</h1></body></html>", "text/html", challenge)
         if scheme.lower() not in ("ntlm", "negotiate") or not blob.strip():
@@ -680,4 +681,3 @@ class SPTestServer(object):
 
 def _people_from_dc(path):
     return people_from_dc(path)
-

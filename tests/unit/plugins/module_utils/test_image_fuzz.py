@@ -5,7 +5,6 @@ profile or raises one of the typed errors, and summarize() never raises."""
 import random
 
 import pytest
-from PIL import Image
 
 import imagecorpus as corpus
 from ansible_collections.photosync.ad.plugins.module_utils import _errors
@@ -32,22 +31,22 @@ def _seeds():
 
 
 def _mutations(data, rnd, count):
-    for _ in range(count):
+    for dummy in range(count):
         kind = rnd.choice(["flip-head", "flip-any", "truncate", "splice", "zero-run"])
         buf = bytearray(data)
         if kind == "flip-head":
-            for _ in range(rnd.randint(1, 4)):
+            for dummy in range(rnd.randint(1, 4)):
                 pos = rnd.randrange(min(len(buf), 160))
                 buf[pos] = rnd.randrange(256)
         elif kind == "flip-any":
-            for _ in range(rnd.randint(1, 8)):
+            for dummy in range(rnd.randint(1, 8)):
                 pos = rnd.randrange(len(buf))
                 buf[pos] ^= 1 << rnd.randrange(8)
         elif kind == "truncate":
             del buf[rnd.randrange(1, len(buf)):]
         elif kind == "splice":
             pos = rnd.randrange(len(buf))
-            buf[pos:pos] = bytearray(rnd.randrange(256) for _ in range(rnd.randint(1, 32)))
+            buf[pos:pos] = bytearray(rnd.randrange(256) for dummy in range(rnd.randint(1, 32)))
         else:
             pos = rnd.randrange(len(buf))
             buf[pos:pos + rnd.randint(4, 64)] = b"\0" * 16
