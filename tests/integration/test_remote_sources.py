@@ -53,12 +53,6 @@ def sp(dc, tmp_path_factory):
     state = tmp_path_factory.mktemp("sp")
     server = SPTestServer(str(state), people_from_dc=os.path.join(dc["dir"], "dc.json"))
     server.start()
-    pem = os.path.join(str(state), "app-with-key.pem")
-    with open(pem, "w") as out:
-        for part in ("private_key", "certificate"):
-            with open(server.client_certificate[part]) as handle:
-                out.write(handle.read())
-    server.app_pem = pem
     yield server
     server.stop()
 

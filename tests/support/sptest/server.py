@@ -319,6 +319,17 @@ class SPTestServer(object):
     def spo_scope(self):
         return self.url + "/.default"
 
+    @property
+    def app_pem(self):
+        """The Entra app's private key and certificate in one PEM file, as users pass it in certificate_path."""
+        path = os.path.join(self.state_dir, "app-with-key.pem")
+        if not os.path.exists(path):
+            with open(path, "w") as out:
+                for part in ("private_key", "certificate"):
+                    with open(self.client_certificate[part]) as handle:
+                        out.write(handle.read())
+        return path
+
     def urls(self, base=None):
         base = base or self.url
         return {"base_url": base, "onprem_site_url": base + ONPREM_SITE, "onprem_mysite_url": base + ONPREM_MY,

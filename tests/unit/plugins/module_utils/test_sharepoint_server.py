@@ -5,7 +5,6 @@ Certificate validation stays on (the server's test CA is given as ca_cert)."""
 
 from __future__ import absolute_import, division, print_function
 
-import os
 
 import pytest
 
@@ -23,12 +22,6 @@ STARTROW_CAP = 500
 def server(tmp_path_factory):
     srv = SPTestServer(str(tmp_path_factory.mktemp("sptest")), generate=GENERATED, startrow_cap=STARTROW_CAP)
     srv.start()
-    pem = os.path.join(srv.state_dir, "app-with-key.pem")
-    with open(pem, "w") as out:
-        for part in ("private_key", "certificate"):
-            with open(srv.client_certificate[part]) as handle:
-                out.write(handle.read())
-    srv.app_pem = pem
     yield srv
     srv.stop()
 

@@ -58,12 +58,6 @@ from sptestserver import SPTestServer  # noqa: E402
 def server(tmp_path_factory):
     srv = SPTestServer(str(tmp_path_factory.mktemp("sptest-module")), generate=1200, startrow_cap=500)
     srv.start()
-    pem = os.path.join(srv.state_dir, "app-with-key.pem")
-    with open(pem, "w") as out:
-        for part in ("private_key", "certificate"):
-            with open(srv.client_certificate[part]) as handle:
-                out.write(handle.read())
-    srv.app_pem = pem
     yield srv
     srv.stop()
 
