@@ -377,7 +377,7 @@ class Seeder(object):
             len(users), sum(1 for u in users.values() if u["has_photo"]), time.time() - t0))
 
     def dc_info(self):
-        return {
+        info = {
             "version": 1,
             "dir": self.dir,
             "server": self.args.server,
@@ -410,6 +410,13 @@ class Seeder(object):
             "ous": dict(self.ous),
             "seeded_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
+        # Kerberos: samba-dc writes a krb5.conf for the realm when it starts the KDC.
+        krb5_conf = os.path.join(self.dir, "etc", "krb5.conf")
+        if os.path.isfile(krb5_conf):
+            info.update(krb5_conf=krb5_conf, kdc="127.0.0.1:88",
+                        ldap_service_host=info["dc_hostname"],
+                        ldap_service_principal="ldap/%s@%s" % (info["dc_hostname"], self.realm))
+        return info
 
     def load_json(self, name):
         try:
@@ -444,6 +451,8 @@ class Seeder(object):
             ("PHOTOSYNC_DC_STAFF_OU", info["ous"]["staff"]),
             ("PHOTOSYNC_DC_USER_PASSWORD", info["user_password"]),
         ]
+        if info.get("krb5_conf"):
+            values.append(("KRB5_CONFIG", info["krb5_conf"]))
         path = os.path.join(self.dir, "env")
         with open(path + ".tmp", "w", encoding="utf-8") as handle:
             handle.write("# photosync test DC: eval \"$(tests/support/samba-dc env)\"\n")
