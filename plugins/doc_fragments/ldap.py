@@ -58,8 +58,13 @@ options:
       - V(simple) binds with O(username) and O(password). The username can be a UPN (V(admin@example.com)),
         a DN, or V(DOMAIN\\user). This is the method to use against DCs that enforce LDAP signing or
         channel binding (over LDAPS).
-      - V(kerberos) uses SASL GSSAPI with the current Kerberos ticket (C(kinit)) or a keytab. Needs the
-        C(gssapi) Python package on the host that runs the module.
+      - V(kerberos) uses SASL GSSAPI (Kerberos). With O(username) and O(password) the module gets a ticket
+        for O(username) from the KDC itself (nothing is written to the ticket cache); without O(password) it
+        uses the ticket cache (C(kinit), E(KRB5CCNAME)) or the client keytab (E(KRB5_CLIENT_KTNAME)). The KDC
+        is found through C(krb5.conf) (E(KRB5_CONFIG)). The service principal is C(ldap/<server>), so connect by
+        the DC's DNS name, or set O(kerberos_hostname_override). Use it with O(tls_mode=ldaps) or
+        O(tls_mode=start_tls); C(ldap3) negotiates no SASL signing, and DCs that require LDAP signing accept
+        such a bind only inside TLS. Needs the C(gssapi) Python package on the host that runs the module.
       - V(certificate) uses SASL EXTERNAL with the TLS client certificate in O(client_cert) / O(client_key).
       - Falls back to E(PHOTOSYNC_LDAP_AUTH_PROTOCOL).
     type: str
@@ -69,12 +74,26 @@ options:
     description:
       - The account to bind as for O(auth_protocol=simple), or the principal to use for
         O(auth_protocol=kerberos).
+      - For O(auth_protocol=kerberos) give V(user@REALM); the part after C(@) is upper-cased (AD's realm is
+        its DNS domain in upper case, so the UPN V(svc@example.com) becomes V(svc@EXAMPLE.COM)), and
+        V(DOMAIN\\user) becomes V(user) in the default realm of C(krb5.conf). Without O(username) the
+        ticket cache's principal is used.
       - Falls back to E(PHOTOSYNC_LDAP_USERNAME).
     type: str
   password:
     description:
       - The password for O(username).
+      - With O(auth_protocol=kerberos) the module uses it to get a Kerberos ticket for O(username) (then no
+        C(kinit) is needed); the password goes to the KDC only, never to the directory.
       - Falls back to E(PHOTOSYNC_LDAP_PASSWORD).
+    type: str
+  kerberos_hostname_override:
+    description:
+      - The host name of the directory's Kerberos service principal (C(ldap/<this name>)) when it is not the
+        name in O(server), for example when O(server) is an IP address, a load-balancer name or a DNS alias.
+        Usually the DC's fully qualified DNS name, V(dc1.example.com).
+      - Only used with O(auth_protocol=kerberos). The TLS certificate is still checked against O(server).
+      - Falls back to E(PHOTOSYNC_LDAP_KERBEROS_HOSTNAME_OVERRIDE).
     type: str
   client_cert:
     description:
@@ -114,6 +133,8 @@ notes:
     C(module_defaults) and the action group C(group/photosync.ad.ldap).
   - Binds use C(ldap3), which cannot do NTLM signing or channel binding. Against domain controllers that
     enforce them, a simple bind over LDAPS (the default) or Kerberos works.
+  - O(auth_protocol=kerberos) is tested against Samba's (Heimdal) KDC with MIT Kerberos client libraries.
 requirements:
   - ldap3 >= 2.8 (Python library on the host that runs the module)
+  - gssapi (Python library, only for O(auth_protocol=kerberos))
 """

@@ -93,6 +93,8 @@ def ldap_connection_spec():
         ca_cert=dict(type="path", fallback=(env_fallback, ["PHOTOSYNC_LDAP_CA_CERT"])),
         auth_protocol=dict(type="str", default="simple", choices=["simple", "kerberos", "certificate"],
                            fallback=(env_fallback, ["PHOTOSYNC_LDAP_AUTH_PROTOCOL"])),
+        kerberos_hostname_override=dict(type="str",
+                                        fallback=(env_fallback, ["PHOTOSYNC_LDAP_KERBEROS_HOSTNAME_OVERRIDE"])),
         username=dict(type="str", fallback=(env_fallback, ["PHOTOSYNC_LDAP_USERNAME"])),
         password=dict(type="str", no_log=True, fallback=(env_fallback, ["PHOTOSYNC_LDAP_PASSWORD"])),
         client_cert=dict(type="path", fallback=(env_fallback, ["PHOTOSYNC_LDAP_CLIENT_CERT"])),
@@ -109,7 +111,8 @@ class ConnectionSettings(object):
 
     def __init__(self, server, port=None, tls_mode="ldaps", validate_certs=True, ca_cert=None,
                  auth_protocol="simple", username=None, password=None, client_cert=None, client_key=None,
-                 allow_plaintext=False, connect_timeout=10, timeout=60, search_base=None):
+                 allow_plaintext=False, connect_timeout=10, timeout=60, search_base=None,
+                 kerberos_hostname_override=None):
         if not server:
             raise _errors.ConfigurationError(
                 "no LDAP server given",
@@ -128,6 +131,7 @@ class ConnectionSettings(object):
         self.connect_timeout = connect_timeout
         self.timeout = timeout
         self.search_base = search_base
+        self.kerberos_hostname_override = (kerberos_hostname_override or "").strip() or None
         self._check()
 
     @classmethod
@@ -147,6 +151,12 @@ class ConnectionSettings(object):
                     "refusing a simple bind without TLS: the password would be sent in clear text",
                     hint="Use tls_mode=ldaps (default) or tls_mode=start_tls; set allow_plaintext=true "
                          "only for a lab directory you do not care about")
+        elif self.auth_protocol == "kerberos":
+            if self.password and not self.username:
+                raise _errors.ConfigurationError(
+                    "auth_protocol=kerberos with a password needs username (the principal to get a ticket for)",
+                    hint="Set username (e.g. svc-photos@EXAMPLE.COM), or leave password out to use the ticket "
+                         "cache (kinit) or a keytab")
         elif self.auth_protocol == "certificate":
             if not self.client_cert:
                 raise _errors.ConfigurationError(
@@ -365,15 +375,12 @@ class Directory(object):
         kwargs = dict(receive_timeout=s.timeout, raise_exceptions=False, auto_referrals=False,
                       read_only=False, return_empty_attributes=False)
         if s.auth_protocol == "kerberos":
-            try:
-                import gssapi  # noqa: F401 pylint: disable=unused-import
-            except ImportError:
-                raise _errors.ConfigurationError(
-                    "auth_protocol=kerberos needs the gssapi Python package (pip install gssapi) and a ticket "
-                    "(kinit) or a keytab")
-            kwargs.update(authentication=ldap3.SASL, sasl_mechanism=ldap3.KERBEROS)
-            if s.username:
-                kwargs["sasl_credentials"] = (None, s.username)
+            _import_gssapi()
+            # sasl_credentials = (service host, authorization id, credentials); the credentials are
+            # acquired in _bind(), just before they are used.  No authorization id: the identity
+            # is the ticket's principal.
+            kwargs.update(authentication=ldap3.SASL, sasl_mechanism=ldap3.KERBEROS,
+                          sasl_credentials=(s.kerberos_hostname_override, None, None))
         elif s.auth_protocol == "certificate":
             kwargs.update(authentication=ldap3.SASL, sasl_mechanism=ldap3.EXTERNAL)
         elif s.username:
@@ -396,8 +403,56 @@ class Directory(object):
             raise _errors.TLSFailure("StartTLS with %s:%d was refused: %s" % (
                 host, port, self.connection.result.get("message") or self.connection.result.get("description")))
 
+    def _kerberos_service(self):
+        host = self.settings.kerberos_hostname_override or self.connection.server.host
+        return "ldap/%s" % host
+
+    def _kerberos_credentials(self):
+        """Fresh GSSAPI initiator credentials for one bind.
+
+        With a password: a ticket is requested from the KDC for ``username`` (nothing is written
+        to the ticket cache).  Without: the ticket cache (KRB5CCNAME) or the client keytab
+        (KRB5_CLIENT_KTNAME) of ``username``, or of the cache's default principal.  A new object
+        per bind, because ldap3 takes over the credential handle it is given.
+        """
+        s = self.settings
+        gssapi = _import_gssapi()
+        principal = kerberos_principal(s.username)
+        name = gssapi.Name(principal, gssapi.NameType.kerberos_principal) if principal else None
+        try:
+            if s.password:
+                return gssapi.raw.acquire_cred_with_password(
+                    name, _to_bytes(s.password), usage="initiate", mechs=[gssapi.MechType.kerberos]).creds
+            return gssapi.Credentials(name=name, usage="initiate", mechs=[gssapi.MechType.kerberos])
+        except gssapi.exceptions.GSSError as exc:
+            raise self._kerberos_error(exc, principal, getting_ticket=bool(s.password))
+
+    def _kerberos_error(self, exc, principal, getting_ticket=False):
+        reason = _gss_reason(exc)
+        meaning, hint = _kerberos_failure(reason, principal=principal, service=self._kerberos_service(),
+                                          password_given=bool(self.settings.password))
+        what = "getting a Kerberos ticket for %s" % principal if getting_ticket else \
+            "Kerberos bind as %s to %s (service %s)" % (
+                principal or "the ticket cache's principal", self.server_used, self._kerberos_service())
+        return _errors.AuthenticationFailed("%s failed: %s (%s)" % (what, meaning, reason), hint=hint)
+
     def _bind(self):
         s = self.settings
+        if s.auth_protocol == "kerberos":
+            gssapi = _import_gssapi()
+            self.connection.sasl_credentials = (s.kerberos_hostname_override, None, self._kerberos_credentials())
+            try:
+                ok = self.connection.bind()
+            except gssapi.exceptions.GSSError as exc:
+                raise self._kerberos_error(exc, kerberos_principal(s.username))
+            except ldap3_exceptions.LDAPException as exc:
+                raise _errors.AuthenticationFailed(
+                    "Kerberos bind to %s (service %s) failed: %s" % (self.server_used, self._kerberos_service(), exc),
+                    hint="The server broke off the SASL GSSAPI exchange. Check that the DC offers GSSAPI "
+                         "(supportedSASLMechanisms in its rootDSE) and use tls_mode=ldaps or start_tls")
+            if not ok:
+                self._raise_bind_failure(kerberos=True)
+            return
         try:
             ok = self.connection.bind()
         except ldap3_exceptions.LDAPException as exc:
@@ -411,10 +466,33 @@ class Directory(object):
                      "binds, use a simple bind over LDAPS instead")
         if ok:
             return
+        self._raise_bind_failure()
+
+    def _raise_bind_failure(self, kerberos=False):
+        s = self.settings
         result = self.connection.result or {}
         code = result.get("result")
         message = result.get("message") or ""
         who = s.username or "(anonymous)"
+        if kerberos:
+            who = kerberos_principal(s.username) or "the ticket cache's principal"
+            if code == 8:
+                if "sign or seal are required" in message.lower():
+                    hint = ("The DC wants SASL signing even inside TLS, which ldap3 cannot do (Samba before "
+                            "4.20 with its default 'ldap server require strong auth = yes'). On Samba set "
+                            "'ldap server require strong auth = allow_sasl_over_tls' (what Windows DCs do), "
+                            "or use auth_protocol=simple over LDAPS")
+                else:
+                    hint = ("Kerberos binds without SASL signing are only accepted inside TLS: use "
+                            "tls_mode=ldaps (default) or tls_mode=start_tls")
+                raise _errors.StrongerAuthRequired(
+                    "%s refused the Kerberos bind as %s: %s" % (
+                        self.server_used, who, message.strip() or "strongerAuthRequired"), hint=hint)
+            raise _errors.AuthenticationFailed(
+                "Kerberos bind as %s to %s failed: %s %s" % (
+                    who, self.server_used, result.get("description"), message.strip()),
+                hint="The KDC issued a ticket but the directory refused it: check that the account is "
+                     "enabled and that %s is the DC's service principal" % self._kerberos_service())
         if code == 49:
             sub = re.search(r"data ([0-9a-fA-F]{3})", message)
             meaning = _AD_BIND_SUBCODES.get(sub.group(1).lower()) if sub else None
@@ -675,3 +753,108 @@ def _directory_error(result, action, user=None, username=None, attribute=None, d
     if code == 8:
         return _errors.StrongerAuthRequired(detail, user=user, hint="Use tls_mode=ldaps or start_tls")
     return _errors.DirectoryError(detail, user=user)
+
+
+# --- Kerberos -------------------------------------------------------------------
+
+def _import_gssapi():
+    """The gssapi module, or ConfigurationError saying how to get it."""
+    try:
+        import gssapi  # pylint: disable=import-outside-toplevel
+        import gssapi.raw  # noqa: F401 pylint: disable=import-outside-toplevel,unused-import
+    except ImportError:
+        raise _errors.ConfigurationError(
+            "auth_protocol=kerberos needs the gssapi Python package on the host that runs the module",
+            hint="pip install gssapi (it builds against the system Kerberos library: on Debian/Ubuntu "
+                 "apt-get install libkrb5-dev gcc python3-dev, on RHEL dnf install krb5-devel gcc "
+                 "python3-devel)")
+    return gssapi
+
+
+def _to_bytes(text):
+    return text if isinstance(text, bytes) else text.encode("utf-8")
+
+
+def kerberos_principal(username):
+    """The Kerberos principal for ``username`` (None stays None).
+
+    ``user@example.com`` -> ``user@EXAMPLE.COM`` (AD's realm is its DNS domain in upper case;
+    realms are case-sensitive), ``EXAMPLE\\user`` -> ``user`` (the default realm of krb5.conf),
+    anything else unchanged.
+    """
+    if not username:
+        return None
+    name = username.strip()
+    if "\\" in name:
+        return name.split("\\", 1)[1]
+    if "@" in name:
+        user, dummy, realm = name.rpartition("@")
+        return "%s@%s" % (user, realm.upper())
+    return name
+
+
+def _gss_reason(exc):
+    """The most specific text of a GSSError: the minor (mechanism) message when there is one."""
+    text = str(exc)
+    m = re.search(r"Minor \(\d+\): (.+)$", text, re.DOTALL)
+    if m and m.group(1).strip() and "Unknown error" not in m.group(1):
+        return m.group(1).strip()
+    m = re.search(r"Major \(\d+\): ([^,]+)", text)
+    return m.group(1).strip() if m else text
+
+
+# (substring of the Kerberos library's message, what it means, what to do).  MIT and Heimdal
+# wording; the original message is always kept in the error text.
+_KERBEROS_FAILURES = (
+    ("preauthentication failed", "the password is wrong",
+     "Check the password of {principal}"),
+    ("password incorrect", "the password is wrong",
+     "Check the password of {principal}"),
+    ("server not found in kerberos database", "the KDC does not know the service {service}",
+     "Connect to the DC by its DNS name (its service principal is ldap/<DNS name>), not by an IP address "
+     "or alias, or set kerberos_hostname_override to the DC's DNS name"),
+    ("not found in kerberos database", "the KDC does not know the principal {principal}",
+     "Check username: a user principal such as svc-photos@EXAMPLE.COM (the realm in upper case)"),
+    ("cannot contact any kdc", "no KDC answered",
+     "Check that a KDC of the realm is reachable on port 88 and named in krb5.conf (KRB5_CONFIG) or in DNS"),
+    ("cannot find kdc for realm", "krb5.conf names no KDC for the realm",
+     "Add the realm with its kdc to krb5.conf (or set KRB5_CONFIG), or allow dns_lookup_kdc; give "
+     "username with the realm in upper case (user@EXAMPLE.COM)"),
+    ("clock skew too great", "the clocks of this host and the KDC differ by more than 5 minutes",
+     "Synchronize the time (NTP) of this host with the domain"),
+    ("ticket expired", "the Kerberos ticket has expired",
+     "Get a new ticket (kinit), or give password so the module gets one itself"),
+    ("credentials have expired", "the Kerberos ticket has expired",
+     "Get a new ticket (kinit), or give password so the module gets one itself"),
+    ("credentials have been revoked", "the account is disabled or locked out",
+     "Enable or unlock the account, or use another one"),
+    ("password has expired", "the password has expired",
+     "Set a new password for the account"),
+    ("can't find client principal", "the ticket cache holds no ticket for {principal}",
+     "Run kinit {principal}, leave username out to use the cache's own principal, or give password"),
+    ("no credentials cache found", "there is no Kerberos ticket",
+     "Run kinit (the cache is KRB5CCNAME), use a keytab (KRB5_CLIENT_KTNAME), or give username and password "
+     "so the module gets a ticket itself"),
+    ("no kerberos credentials available", "there is no Kerberos ticket",
+     "Run kinit (the cache is KRB5CCNAME), use a keytab (KRB5_CLIENT_KTNAME), or give username and password "
+     "so the module gets a ticket itself"),
+    ("key table", "the keytab could not be used",
+     "Check KRB5_CLIENT_KTNAME and that the keytab holds a key for {principal}"),
+    ("keytab", "the keytab could not be used",
+     "Check KRB5_CLIENT_KTNAME and that the keytab holds a key for {principal}"),
+)
+
+
+def _kerberos_failure(reason, principal=None, service=None, password_given=False):
+    """(meaning, hint) for a Kerberos library message."""
+    lowered = reason.lower()
+    values = dict(principal=principal or "the principal", service=service or "ldap/<host>")
+    for needle, meaning, hint in _KERBEROS_FAILURES:
+        if needle in lowered:
+            return meaning.format(**values), hint.format(**values)
+    if "no credentials were supplied" in lowered and not password_given:
+        return ("there is no Kerberos ticket",
+                "Run kinit (the cache is KRB5CCNAME), use a keytab (KRB5_CLIENT_KTNAME), or give username and "
+                "password so the module gets a ticket itself")
+    return ("the Kerberos library refused", "Check the Kerberos setup: krb5.conf (KRB5_CONFIG), the ticket "
+            "(klist), the username and password")
