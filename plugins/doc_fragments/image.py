@@ -46,7 +46,7 @@ options:
     description:
       - Colour that transparent areas (PNG, GIF, WebP alpha) are flattened onto, and of the bars added by
         O(fit=pad).
-      - Any colour Pillow understands, for example V(#FFFFFF), V(white), V(rgb(240, 240, 240)).
+      - Any colour Pillow understands, for example V(#FFFFFF), V(white), V(rgb(240, 240, 240\)).
         An alpha part of the colour is ignored.
     type: str
     default: '#FFFFFF'

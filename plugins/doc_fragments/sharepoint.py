@@ -39,7 +39,7 @@ options:
       flavor:
         description:
           - V(onprem) for SharePoint Server, V(online) for SharePoint Online.
-          - It decides the account names (C(i:0#.w|DOMAIN\\user) or C(i:0#.f|membership|upn)) and the default
+          - It decides the account names (C(i:0#.w|DOMAIN\user) or C(i:0#.f|membership|upn)) and the default
             O(sharepoint.auth).
         type: str
         choices: [onprem, online]
@@ -58,7 +58,7 @@ options:
         choices: [ntlm, kerberos, certificate, token]
       username:
         description:
-          - The account for V(ntlm), as C(DOMAIN\\user) or C(user@domain).
+          - The account for V(ntlm), as C(DOMAIN\user) or C(user@domain).
           - Falls back to E(PHOTOSYNC_SP_USERNAME).
         type: str
       password:
@@ -135,7 +135,7 @@ options:
       account_template:
         description:
           - How to build a person's SharePoint account name from the directory, instead of the default
-            C(i:0#.w|{netbios}\\{sAMAccountName}) (on-premises) or C(i:0#.f|membership|{userPrincipalName})
+            C(i:0#.w|{netbios}\{sAMAccountName}) (on-premises) or C(i:0#.f|membership|{userPrincipalName})
             (online).
           - Fields are C({sAMAccountName}), C({userPrincipalName}), C({mail}), C({objectGUID}),
             C({objectSid}), C({dn}), C({displayName}) and C({netbios}) (the NetBIOS domain name).

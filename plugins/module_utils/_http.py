@@ -27,6 +27,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import email.utils
+import re
 import json
 import math
 import random
@@ -185,6 +186,14 @@ def _exc_text(exc):
     return text if len(text) < 300 else text[:300] + "..."
 
 
+def _tls_reason(exc):
+    """The part of a requests/urllib3 SSL error a person can act on, not the wrapper chain around it."""
+    text = str(exc)
+    m = re.search(r"(certificate verify failed: [^'\"()]*|hostname '[^']*' doesn't match [^'\"()]*|"
+                  r"doesn't match [^'\"()]*|wrong version number|unknown protocol)", text)
+    return m.group(1).strip() if m else _exc_text(exc)
+
+
 def service_error_message(content):
     """The human text from a SharePoint (both OData shapes) or Graph error body, or None."""
     if not content:
@@ -340,10 +349,12 @@ class HttpClient(object):
         raise self.error(method, url, response, user=user)
 
     def _tls_error(self, url, exc, user):
-        return RemoteServiceError(
-            "TLS to %s failed: %s" % (url_origin(url), _exc_text(exc)), user=user,
+        error = RemoteServiceError(
+            "TLS to %s failed: %s" % (url_origin(url), _tls_reason(exc)), user=user,
             hint="Give the CA that signed the %s certificate as ca_cert (validate_certs: false only for tests)"
             % self.service)
+        error.tls = True  # the same for every request: callers stop instead of going on per person
+        return error
 
     def error(self, method, url, response, user=None):
         detail = service_error_message(response.content)

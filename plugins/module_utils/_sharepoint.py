@@ -553,7 +553,8 @@ def _record(account, display_name, picture_url, photo, download_dir, include_con
 
 def _global(exc):
     """Errors that would repeat for every account (authentication, permissions): stop the run."""
-    return isinstance(exc, ConfigurationError) or getattr(exc, "status", None) in (401, 403)
+    return isinstance(exc, ConfigurationError) or getattr(exc, "status", None) in (401, 403) or \
+        getattr(exc, "tls", False)
 
 
 def collect_photo_info(params, sleep=None):
@@ -567,7 +568,10 @@ def collect_photo_info(params, sleep=None):
         raise ConfigurationError("give either accounts or all: true")
     download_dir = params.get("download_dir")
     if download_dir and not os.path.isdir(download_dir):
-        raise ConfigurationError("download_dir %s is not a directory" % download_dir)
+        try:
+            os.makedirs(download_dir)
+        except OSError as exc:
+            raise ConfigurationError("cannot create download_dir %s: %s" % (download_dir, exc.strerror or exc))
     include = params.get("include_content")
     if params.get("graph") and not params.get("sharepoint"):
         from ansible_collections.photosync.ad.plugins.module_utils._graph import GraphClient

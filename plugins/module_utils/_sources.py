@@ -148,6 +148,7 @@ class BackupSource(object):
 
     def __init__(self, path):
         self.path = path
+        self.sidecar = None  # set by fetch(): whose value the backup was, for a warning on mismatch
 
     def describe(self):
         return "backup %s" % self.path
@@ -155,6 +156,7 @@ class BackupSource(object):
     def fetch(self, user=None):
         from ansible_collections.photosync.ad.plugins.module_utils import _backup  # avoid an import cycle
         backup = _backup.read_backup(self.path, user=_name(user))
+        self.sidecar = backup.sidecar
         return SourcePhoto(backup.data, backup.sha256, backup.data_path, None)
 
 

@@ -201,7 +201,8 @@ def main():
     try:
         photos = _sharepoint.collect_photo_info(module.params)
     except _errors.PhotoSyncError as exc:
-        module.fail_json(msg=str(exc), exception=traceback.format_exc(), status=getattr(exc, "status", None))
+        details = {"status": exc.status} if getattr(exc, "status", None) is not None else {}
+        module.fail_json(msg=str(exc), exception=traceback.format_exc(), **details)
     module.exit_json(changed=False, photos=photos)
 
 

@@ -142,7 +142,6 @@ options:
       - Required with O(backup=true).
     type: path
 requirements:
-  - ldap3
   - Pillow
   - requests, requests-ntlm and msal for O(sharepoint) and O(graph)
 notes:
@@ -150,9 +149,7 @@ notes:
     permission "Write thumbnailPhoto" on the users' OU. Users can usually write their own photo.
 seealso:
   - module: photosync.ad.thumbnail_photo_info
-  - name: Backups and restoring
-    description: How backups are named and how to restore them.
-    link: https://example.invalid/photosync/ad/docs/backups.md
+  - module: photosync.ad.sharepoint_photo_info
 """
 
 EXAMPLES = r"""
@@ -196,6 +193,7 @@ EXAMPLES = r"""
       photosync.ad.thumbnail_photo:
         identity: carol
         restore_from: "{{ removed.backup_file }}"
+      when: removed.backup_file is not none  # check mode takes no backup
 
     - name: Take Dora's photo from her SharePoint profile (on-premises, NTLM)
       photosync.ad.thumbnail_photo:
@@ -347,6 +345,13 @@ def main():
             user = directory.resolve(params["identity"], params["identity_type"])
             netbios = directory.netbios_domain() if _sources.needs_netbios_domain(params) else None
             source = _sources.build_source(params, netbios)
+            if source is None and params["state"] == "present":
+                # Ansible accepts a source whose value is null or "", typically a templated backup_file.
+                raise _errors.ConfigurationError(
+                    "state=present needs a photo source, but the one given is empty (null or '')",
+                    hint="An empty restore_from usually comes from a backup_file of a task that took no "
+                         "backup (check mode, or nothing to replace); guard it with "
+                         "'when: result.backup_file is not none'")
             current = directory.read_values(user.dn, params["attribute"])
             desired, version = _reconcile.desired_photo(user, params["state"], source, profile)
             change = _reconcile.plan(user, params["attribute"], current, desired, source, version)
@@ -355,6 +360,9 @@ def main():
     except _errors.PhotoSyncError as exc:
         module.fail_json(msg=str(exc), exception=traceback.format_exc())
 
+    taken_from = (getattr(source, "sidecar", None) or {}).get("dn")
+    if taken_from and taken_from.lower() != change.user.dn.lower():
+        module.warn("restored a backup taken from %s onto %s" % (taken_from, change.user.dn))
     result = _reconcile.result(change, backup_file)
     if not module._diff:
         result.pop("diff")

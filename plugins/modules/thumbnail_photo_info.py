@@ -53,8 +53,8 @@ options:
     description:
       - An LDAP filter selecting the users to report on, under O(search_base).
       - It is combined with a filter for people, so computers are never included.
-      - For example V((thumbnailPhoto=*)) lists everybody who has a photo, and
-        V((memberOf=CN=Sales,OU=Groups,DC=example,DC=com)) the members of a group.
+      - For example V((thumbnailPhoto=*\)) lists everybody who has a photo, and
+        V((memberOf=CN=Sales,OU=Groups,DC=example,DC=com\)) the members of a group.
     type: str
   scope:
     description:
@@ -96,7 +96,6 @@ options:
     type: str
     default: "{sAMAccountName}.jpg"
 requirements:
-  - ldap3
   - Pillow
 seealso:
   - module: photosync.ad.thumbnail_photo

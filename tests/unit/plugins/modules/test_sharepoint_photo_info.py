@@ -123,3 +123,22 @@ def test_auth_failure_fails_with_hint(server, capsys):
                         capsys)
     assert result["failed"] and "401" in result["msg"] and "NTLM" in result["msg"]
     assert "not-the-password" not in json.dumps(result)
+
+
+def test_untrusted_certificate_stops_the_task_with_a_readable_reason(server, capsys):
+    # Without the test CA the server's certificate cannot be validated: the same for every person,
+    # so the task fails instead of returning one error per person.
+    opts = ntlm(server)
+    opts.pop("ca_cert")
+    result = run_module({"sharepoint": opts, "accounts": ["EXAMPLE\\alice", "EXAMPLE\\bob"]}, capsys)
+    assert result["failed"] and "photos" not in result
+    assert "certificate verify failed: unable to get local issuer certificate" in result["msg"]
+    assert "ca_cert" in result["msg"]
+
+
+def test_download_dir_is_created(server, capsys, tmp_path):
+    target = tmp_path / "new" / "folder"
+    result = run_module({"sharepoint": ntlm(server), "download_dir": str(target), "accounts": ["EXAMPLE\\alice"]},
+                        capsys)
+    assert not result.get("failed"), result.get("msg")
+    assert os.path.isfile(result["photos"][0]["file"]) and os.path.dirname(result["photos"][0]["file"]) == str(target)
