@@ -141,10 +141,17 @@ class ConnectionSettings(object):
 
     def _check(self):
         if self.auth_protocol == "simple":
+            if not self.username and not self.password:
+                # An anonymous bind "works" and then every search fails with operationsError: say it now.
+                raise _errors.ConfigurationError(
+                    "no username given, so the bind would be anonymous, and Active Directory refuses anonymous "
+                    "searches",
+                    hint="Set username and password (or PHOTOSYNC_LDAP_USERNAME / PHOTOSYNC_LDAP_PASSWORD, or "
+                         "module_defaults for group/photosync.ad.ldap)")
             if bool(self.username) != bool(self.password):
                 raise _errors.ConfigurationError(
                     "username and password must be given together for a simple bind",
-                    hint="Set both, or neither for an anonymous bind (AD refuses anonymous searches)")
+                    hint="Set both")
             if self.tls_mode == "none" and self.username and not self.allow_plaintext:
                 # Refused before any bind: the password would cross the network in clear text.
                 raise _errors.ConfigurationError(
@@ -474,7 +481,8 @@ class Directory(object):
         code = result.get("result")
         message = result.get("message") or ""
         who = s.username or "(anonymous)"
-        if kerberos:
+        if s.auth_protocol == "certificate":
+            who = "the client certificate %s" % s.client_cert
             who = kerberos_principal(s.username) or "the ticket cache's principal"
             if code == 8:
                 if "sign or seal are required" in message.lower():
@@ -521,11 +529,32 @@ class Directory(object):
         if self._root_dse is None:
             self._search("", "(objectClass=*)", ldap3.BASE,
                          ["defaultNamingContext", "configurationNamingContext", "dnsHostName",
-                          "dsServiceName", "rootDomainNamingContext"])
+                          "dsServiceName", "rootDomainNamingContext", "supportedCapabilities"])
             entries = self.connection.response or []
             attrs = entries[0]["attributes"] if entries and entries[0].get("type") == "searchResEntry" else {}
-            self._root_dse = dict((k, _first(attrs, k)) for k in attrs)
+            self._root_dse = dict((k, attrs[k] if k == "supportedCapabilities" else _first(attrs, k)) for k in attrs)
         return self._root_dse
+
+    def is_active_directory(self):
+        """True for Windows AD and Samba AD DCs (they announce LDAP_CAP_ACTIVE_DIRECTORY_OID)."""
+        return "1.2.840.113556.1.4.800" in (self.root_dse().get("supportedCapabilities") or [])
+
+    def check_write_access(self, dn, attribute, user=None):
+        """Raise PermissionDenied, worded as a real write would be, if the bound account may not write
+        ``attribute`` on ``dn``.  Check mode uses it so that it fails where the real run would.
+
+        AD computes ``allowedAttributesEffective`` per object for the bound account; other
+        directories have no such attribute, and then nothing is claimed either way.
+        """
+        if not self.is_active_directory():
+            return
+        allowed = [v.decode("utf-8", "replace").lower() for v in self.read_values(dn, "allowedAttributesEffective")]
+        if attribute.lower() not in allowed:
+            raise _directory_error(
+                dict(result=50, description="insufficientAccessRights",
+                     message="allowedAttributesEffective does not list %s for the bound account" % attribute),
+                "writing %s of %s (check mode)" % (attribute, dn), user=user or dn,
+                username=self.settings.username, attribute=attribute, dn=dn)
 
     def search_base(self):
         base = self.settings.search_base or self.root_dse().get("defaultNamingContext")
@@ -680,7 +709,8 @@ class Directory(object):
         if new is not None and attribute.lower() == "thumbnailphoto" and len(new) > THUMBNAIL_PHOTO_MAX_BYTES:
             raise _errors.ValueTooLarge(
                 "the photo is %d bytes; thumbnailPhoto holds at most %d" % (len(new), THUMBNAIL_PHOTO_MAX_BYTES),
-                user=who, hint="Lower max_bytes (10240 is what Exchange Online accepts)")
+                user=who, hint="Lower max_bytes (10240 is what Exchange Online accepts); a restored backup is "
+                               "written as it was saved, so it cannot be shrunk")
         old_values = [] if expected is None else (list(expected) if isinstance(expected, list) else [expected])
         if force:
             changes = [(ldap3.MODIFY_REPLACE, [new] if new is not None else [])]
@@ -715,10 +745,17 @@ def _wrap_filter(ldap_filter):
 def _looks_like_tls_failure(reason):
     lowered = reason.lower()
     return "certificate verify failed" in lowered or "certificate_verify_failed" in lowered or \
-        "hostname" in lowered and "match" in lowered or "sslcertverificationerror" in lowered
+        "hostname" in lowered and "match" in lowered or "sslcertverificationerror" in lowered or \
+        "doesn't match any name" in lowered
 
 
 def _short_tls_reason(reason):
+    if "doesn't match any name" in reason.lower():
+        # ldap3's own name check prints the whole certificate dict: say which names it holds instead.
+        names = re.findall(r"\('(?:DNS|IP Address)', '([^']+)'\)", reason)
+        asked = re.search(r"doesn't match any name in \[([^\]]*)\]", reason)
+        return "the certificate is for %s, not for %s" % (
+            ", ".join(names) or "other names", asked.group(1) if asked else "the name connected to")
     m = re.search(r"(certificate verify failed[^(')\]]*|hostname [^(')\]]*)", reason, re.IGNORECASE)
     return m.group(1).strip() if m else reason
 

@@ -63,10 +63,14 @@ def plan(user, attribute, current_values, desired, source=None, source_version=N
 def apply(directory, change, check_mode=False, force=False, backup_dir=None):
     """Carry out ``change``; returns the path of the backup taken, if any.
 
-    Check mode stops before anything is written, backup included.  A backup that
+    Check mode stops before anything is written, backup included, but fails as the
+    real run would if the bound account may not write the attribute.  A backup that
     cannot be written raises BackupError before the directory is touched.
     """
-    if change.action == "unchanged" or check_mode:
+    if change.action == "unchanged":
+        return None
+    if check_mode:
+        directory.check_write_access(change.user.dn, change.attribute, user=user_name(change.user))
         return None
     backup_file = None
     if backup_dir and change.current:

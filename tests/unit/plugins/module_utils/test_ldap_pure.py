@@ -95,8 +95,22 @@ def test_plaintext_simple_bind_refused_before_any_io():
 
 
 def test_default_ports_follow_tls_mode():
-    assert _ldap.ConnectionSettings(server="dc").port == 636
-    assert _ldap.ConnectionSettings(server="dc", tls_mode="start_tls").port == 389
+    assert _ldap.ConnectionSettings(server="dc", username="u", password="p").port == 636
+    assert _ldap.ConnectionSettings(server="dc", tls_mode="start_tls", username="u", password="p").port == 389
+
+
+def test_anonymous_bind_refused_before_any_io():
+    with pytest.raises(_errors.ConfigurationError, match="anonymous"):
+        _ldap.ConnectionSettings(server="dc")
+
+
+def test_certificate_name_mismatch_names_the_certificate_names():
+    reason = ("socket ssl wrapping error: certificate {'subject': ((('commonName', 'dc1'),),), 'subjectAltName': "
+              "(('DNS', 'localhost'), ('IP Address', '127.0.0.1'), ('DNS', 'dc1.example.test'))} doesn't match "
+              "any name in ['vm']")
+    assert _ldap._looks_like_tls_failure(reason)
+    assert _ldap._short_tls_reason(reason) == (
+        "the certificate is for localhost, 127.0.0.1, dc1.example.test, not for 'vm'")
 
 
 @pytest.mark.parametrize("text,expected", [
