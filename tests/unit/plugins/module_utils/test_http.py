@@ -155,12 +155,22 @@ class Scripted(object):
             answers = self.script.get(req.path.split("?")[0]) or [(404, {}, b"", 0)]
             answer = answers.pop(0) if len(answers) > 1 else answers[0]
         status, headers, body, delay = answer
+        finished = []
+
+        def done():
+            # A request stops counting as in flight before its answer goes out: once the client has
+            # the answer it may start the next request, and counting after the write would race with it.
+            if not finished:
+                finished.append(True)
+                with self.lock:
+                    self.inflight -= 1
         try:
             length = int(req.headers.get("Content-Length") or 0)
             if length:
                 req.rfile.read(length)
             if delay:
                 time.sleep(delay)
+            done()
             if body == "DROP":
                 req.close_connection = True
                 req.wfile.flush()
@@ -182,8 +192,7 @@ class Scripted(object):
             req.end_headers()
             req.wfile.write(body)
         finally:
-            with self.lock:
-                self.inflight -= 1
+            done()
 
     def stop(self):
         self.server.shutdown()
