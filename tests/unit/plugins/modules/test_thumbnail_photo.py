@@ -1,0 +1,69 @@
+# -*- coding: utf-8 -*-
+"""thumbnail_photo and thumbnail_photo_info option handling, driven through AnsibleModule.
+
+Everything here is refused before any network I/O (the server is an address where nothing
+listens, so reaching the network would give a different error). Behaviour against a directory
+is tested in tests/integration against the real Samba DC.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import json
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.photosync.ad.plugins.modules import thumbnail_photo, thumbnail_photo_info
+
+NOWHERE = {"server": ["127.0.0.1:9"], "username": "svc@example.test", "password": "S3cret-value!"}
+
+
+def run(module, args, capsys):
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            module.main()
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("args,message", [
+    ({"identity": "alice"}, "state is present but any of the following are missing: path, url"),
+    ({"identity": "alice", "path": "a.jpg", "url": "https://x/a.jpg"}, "mutually exclusive"),
+    ({"identity": "alice", "state": "absent", "path": "a.jpg"}, "takes no source"),
+    ({"identity": "alice", "path": "a.jpg", "backup": True}, "backup_dir"),
+    ({"identity": "alice", "path": "a.jpg", "tls_mode": "none"}, "refusing a simple bind without TLS"),
+    ({"identity": "alice", "path": "a.jpg", "max_bytes": 200000}, "max_bytes"),
+    ({"identity": "alice", "path": "a.jpg", "fit": "stretch"}, "fit"),
+])
+def test_thumbnail_photo_refuses_bad_options_before_connecting(capsys, args, message):
+    merged = dict(NOWHERE)
+    merged.update(args)
+    result = run(thumbnail_photo, merged, capsys)
+    assert result["failed"] and message in result["msg"], result["msg"]
+    assert "S3cret-value!" not in json.dumps(result)
+
+
+def test_thumbnail_photo_unreachable_server_is_named(capsys):
+    result = run(thumbnail_photo, dict(NOWHERE, identity="alice", path="a.jpg"), capsys)
+    assert result["failed"] and "127.0.0.1:9 (connection refused)" in result["msg"]
+
+
+@pytest.mark.parametrize("args,message", [
+    ({}, "one of the following is required: identities, filter"),
+    ({"identities": ["a"], "filter": "(cn=*)"}, "mutually exclusive"),
+    ({"identities": ["a"], "password": None, "username": None}, "anonymous"),
+])
+def test_thumbnail_photo_info_refuses_bad_options(capsys, args, message):
+    merged = dict(NOWHERE)
+    merged.update(args)
+    result = run(thumbnail_photo_info, merged, capsys)
+    assert result["failed"] and message in result["msg"], result["msg"]
+
+
+def test_connection_options_come_from_the_environment(capsys, monkeypatch):
+    monkeypatch.setenv("PHOTOSYNC_LDAP_SERVER", "127.0.0.1:9,localhost:10")
+    monkeypatch.setenv("PHOTOSYNC_LDAP_USERNAME", "svc@example.test")
+    monkeypatch.setenv("PHOTOSYNC_LDAP_PASSWORD", "from-env-secret")
+    result = run(thumbnail_photo_info, {"identities": ["alice"]}, capsys)
+    assert "127.0.0.1:9 (connection refused)" in result["msg"] and "localhost:10" in result["msg"]
+    assert "from-env-secret" not in json.dumps(result)
