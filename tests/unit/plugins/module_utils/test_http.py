@@ -11,13 +11,9 @@ from __future__ import absolute_import, division, print_function
 import email.utils
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
-try:
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-except ImportError:  # pragma: no cover
-    pytest.importorskip("http.server")
 
 from ansible_collections.photosync.ad.plugins.module_utils import _http
 from ansible_collections.photosync.ad.plugins.module_utils._errors import RemoteServiceError
