@@ -483,6 +483,7 @@ class Directory(object):
         who = s.username or "(anonymous)"
         if s.auth_protocol == "certificate":
             who = "the client certificate %s" % s.client_cert
+        if kerberos:
             who = kerberos_principal(s.username) or "the ticket cache's principal"
             if code == 8:
                 if "sign or seal are required" in message.lower():

@@ -122,3 +122,25 @@ def test_certificate_name_mismatch_names_the_certificate_names():
 ])
 def test_split_host_port(text, expected):
     assert _ldap._split_host_port(text, 636) == expected
+
+
+class _Answered(object):
+    """Only what _raise_bind_failure reads: the result of a refused bind."""
+
+    def __init__(self, result):
+        self.result = result
+
+
+@pytest.mark.parametrize("protocol,kwargs,expected,not_expected", [
+    ("certificate", dict(client_cert="/etc/pki/me.pem"), "the client certificate /etc/pki/me.pem", "Kerberos"),
+    ("simple", dict(username="svc@example.test", password="p"), "svc@example.test", "Kerberos"),
+])
+def test_refused_bind_names_who_tried_by_protocol(protocol, kwargs, expected, not_expected):
+    directory = _ldap.Directory(_ldap.ConnectionSettings(server="dc", auth_protocol=protocol, **kwargs))
+    directory.server_used = "dc:636"
+    directory.connection = _Answered({"result": 49, "description": "invalidCredentials",
+                                      "message": "80090308: LdapErr: DSID-0C09044E, data 52e, v4563"})
+    with pytest.raises(_errors.AuthenticationFailed) as info:
+        directory._raise_bind_failure()
+    assert expected in str(info.value) and not_expected not in str(info.value)
+    assert "code 52e" in str(info.value)
