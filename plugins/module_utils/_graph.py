@@ -19,11 +19,8 @@ __metaclass__ = type
 import base64
 import binascii
 import re
-
-try:
-    from urllib.parse import quote
-except ImportError:  # pragma: no cover - Python 2
-    from urllib import quote
+import uuid
+from urllib.parse import quote
 
 from ansible.module_utils.basic import env_fallback
 
@@ -115,7 +112,6 @@ def odata_quote(value):
 
 def immutable_id(object_guid):
     """Entra's onPremisesImmutableId of a synced user: base64 of the AD objectGUID bytes (little-endian GUID)."""
-    import uuid
     return base64.b64encode(uuid.UUID(object_guid).bytes_le).decode("ascii")
 
 

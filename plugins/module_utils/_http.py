@@ -35,6 +35,7 @@ import threading
 import time
 import traceback
 from collections import namedtuple
+from urllib.parse import urlsplit
 
 try:
     import requests
@@ -392,10 +393,6 @@ def decode_json(response, service, user=None):
 
 def url_origin(url):
     """``scheme://host[:port]`` in lower case, default ports dropped."""
-    try:
-        from urllib.parse import urlsplit
-    except ImportError:  # pragma: no cover - Python 2
-        from urlparse import urlsplit
     parts = urlsplit(url)
     scheme = (parts.scheme or "").lower()
     host = (parts.hostname or "").lower()

@@ -17,23 +17,23 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
+import hashlib
+import os
 import re
 from collections import namedtuple
-
-try:
-    from urllib.parse import quote, urljoin, urlsplit, urlunsplit, parse_qs
-except ImportError:  # pragma: no cover - Python 2
-    from urllib import quote
-    from urlparse import urljoin, urlsplit, urlunsplit, parse_qs
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit, parse_qs
 
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.photosync.ad.plugins.module_utils._errors import (
     ConfigurationError,
+    PhotoSyncError,
     SourceError,
 )
 from ansible_collections.photosync.ad.plugins.module_utils._http import HttpClient, decode_json, url_origin
-from ansible_collections.photosync.ad.plugins.module_utils import _msauth
+from ansible_collections.photosync.ad.plugins.module_utils import _files, _image, _msauth
 from ansible_collections.photosync.ad.plugins.module_utils._photo import SourcePhoto
 
 PEOPLE_SOURCE_ID = "b09a7990-05ea-4af9-81ef-edfab16c4e31"
@@ -523,9 +523,6 @@ def _short_name(account):
 
 
 def _record(account, display_name, picture_url, photo, download_dir, include_content, error=None):
-    import base64
-    import hashlib
-    from ansible_collections.photosync.ad.plugins.module_utils import _files, _image
     rec = dict(account=account, display_name=display_name, picture_url=picture_url, has_photo=photo is not None,
                version=None, sha256=None, bytes=0, width=None, height=None, content_type=None, file=None)
     if error is not None:
@@ -559,9 +556,6 @@ def _global(exc):
 
 def collect_photo_info(params, sleep=None):
     """The ``photos`` list of sharepoint_photo_info for module params."""
-    import os
-    from concurrent.futures import ThreadPoolExecutor
-    from ansible_collections.photosync.ad.plugins.module_utils._errors import PhotoSyncError
     accounts = params.get("accounts") or []
     every = params.get("all")
     if bool(accounts) == bool(every):

@@ -69,18 +69,12 @@ def clean(sp, dc):
 
 
 def sharepoint_options(sp, **overrides):
-    urls = sp.urls()
-    options = dict(site_url=urls["onprem_site_url"], auth="ntlm", username="%s\\%s" % (sp.domain, sp.ntlm_user),
-                   password=sp.ntlm_password, ca_cert=sp.ca_cert)
-    options.update(overrides)
-    return options
+    # No mysite_url: the photo host is derived from the profile's PictureURL, as most users will leave it.
+    return sp.ntlm_options(**dict(dict(auth="ntlm", mysite_url=None), **overrides))
 
 
 def graph_options(sp, **overrides):
-    options = dict(tenant_id=sp.tenant_id, client_id=sp.client_id, certificate_path=sp.app_pem,
-                   authority=sp.url, graph_url=sp.urls()["graph_url"].rsplit("/v1.0", 1)[0], ca_cert=sp.ca_cert)
-    options.update(overrides)
-    return options
+    return sp.certificate_options(**dict(dict(graph_url=sp.urls()["graph_url"].rsplit("/v1.0", 1)[0]), **overrides))
 
 
 def run(dc, tmp_path, task_args, run_twice=True):

@@ -330,6 +330,22 @@ class SPTestServer(object):
                         out.write(handle.read())
         return path
 
+    def ntlm_options(self, **overrides):
+        """The collection's ``sharepoint`` options for the on-premises site with this server's NTLM account."""
+        urls = self.urls()
+        options = dict(site_url=urls["onprem_site_url"], mysite_url=urls["onprem_mysite_url"],
+                       username="%s\\%s" % (self.domain, self.ntlm_user), password=self.ntlm_password,
+                       ca_cert=self.ca_cert)
+        options.update(overrides)
+        return options
+
+    def certificate_options(self, **overrides):
+        """The collection's ``graph`` (or online ``sharepoint``) options for this server's Entra app."""
+        options = dict(tenant_id=self.tenant_id, client_id=self.client_id, certificate_path=self.app_pem,
+                       authority=self.url, ca_cert=self.ca_cert)
+        options.update(overrides)
+        return options
+
     def urls(self, base=None):
         base = base or self.url
         return {"base_url": base, "onprem_site_url": base + ONPREM_SITE, "onprem_mysite_url": base + ONPREM_MY,

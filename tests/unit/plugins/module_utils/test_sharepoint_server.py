@@ -35,19 +35,11 @@ def srv(server):
 
 
 def ntlm_settings(srv, **kw):
-    urls = srv.urls()
-    settings = dict(site_url=urls["onprem_site_url"], mysite_url=urls["onprem_mysite_url"],
-                    username="%s\\%s" % (srv.domain, srv.ntlm_user), password=srv.ntlm_password,
-                    ca_cert=srv.ca_cert)
-    settings.update(kw)
-    return settings
+    return srv.ntlm_options(**kw)
 
 
 def cert_settings(srv, **kw):
-    settings = dict(tenant_id=srv.tenant_id, client_id=srv.client_id, certificate_path=srv.app_pem,
-                    authority=srv.url, ca_cert=srv.ca_cert)
-    settings.update(kw)
-    return settings
+    return srv.certificate_options(**kw)
 
 
 def path_log(srv, needle):

@@ -63,11 +63,7 @@ def server(tmp_path_factory):
 
 
 def ntlm(srv, **kw):
-    urls = srv.urls()
-    opts = dict(site_url=urls["onprem_site_url"], mysite_url=urls["onprem_mysite_url"],
-                username="%s\\%s" % (srv.domain, srv.ntlm_user), password=srv.ntlm_password, ca_cert=srv.ca_cert)
-    opts.update(kw)
-    return opts
+    return srv.ntlm_options(**kw)
 
 
 def test_accounts_with_download_and_content(server, capsys, tmp_path):
@@ -110,8 +106,7 @@ def test_all_people_across_pages(server, capsys):
 
 
 def test_graph_accounts(server, capsys):
-    graph = dict(tenant_id=server.tenant_id, client_id=server.client_id, certificate_path=server.app_pem,
-                 authority=server.url, ca_cert=server.ca_cert, graph_url=server.url + "/graph", photo_size="96x96")
+    graph = server.certificate_options(graph_url=server.url + "/graph", photo_size="96x96")
     result = run_module({"graph": graph, "accounts": ["alice@example.test", "carol@example.test"]}, capsys)
     alice, carol = result["photos"]
     assert alice["has_photo"] and (alice["width"], alice["height"]) == (96, 96) and alice["version"]
