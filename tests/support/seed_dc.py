@@ -381,7 +381,9 @@ class Seeder(object):
             "version": 1,
             "dir": self.dir,
             "server": self.args.server,
-            "server_names": ["127.0.0.1", "localhost", "::1"],
+            # The certificate is valid for all of these, but only the default address has them all.
+            "server_names": (["127.0.0.1", "localhost", "::1"] if self.args.server == "127.0.0.1"
+                             else [self.args.server]),
             "ldaps_port": 636,
             "ldap_port": 389,
             "gc_port": 3268,
@@ -413,7 +415,7 @@ class Seeder(object):
         # Kerberos: samba-dc writes a krb5.conf for the realm when it starts the KDC.
         krb5_conf = os.path.join(self.dir, "etc", "krb5.conf")
         if os.path.isfile(krb5_conf):
-            info.update(krb5_conf=krb5_conf, kdc="127.0.0.1:88",
+            info.update(krb5_conf=krb5_conf, kdc="%s:88" % self.args.server,
                         ldap_service_host=info["dc_hostname"],
                         ldap_service_principal="ldap/%s@%s" % (info["dc_hostname"], self.realm))
         return info
