@@ -60,7 +60,9 @@ def fail(module, exc, tb=None, **extra):
     status = getattr(exc, "status", None)
     if status is not None:
         details.setdefault("status", status)
-    module.fail_json(msg=str(exc), exception=tb or traceback.format_exc(), **details)
+    if tb is None and exc.__traceback__ is not None:
+        tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    module.fail_json(msg=str(exc), exception=tb, **details)
 
 
 @contextlib.contextmanager

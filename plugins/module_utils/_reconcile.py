@@ -216,12 +216,9 @@ def plan_person(person, current_values, fetched, profile, policy, source=None, n
     before = summary(current)
     if policy.state == "absent" or fetched is None:
         if policy.state == "present" and policy.missing_source == "keep":
-            outcome = Outcome(person, "no_source", reasons=["the source has no photo for this person"],
-                              before=before, after=before, current_data=current, current_values=current_values,
-                              source=described)
-            outcome.error = "%s has no photo for this user" % (described or "the source")
-            outcome.hint = "Nothing was changed"
-            return outcome
+            return Outcome(person, "no_source", reasons=["the source has no photo for this person"],
+                           before=before, after=before, current_data=current, current_values=current_values,
+                           source=described)
         why = "state=absent" if policy.state == "absent" else "the source has no photo (missing_source=remove)"
         status = "remove" if current_values else "in_sync"
         return Outcome(person, status, reasons=[why] if current_values else [], before=before, after=None,

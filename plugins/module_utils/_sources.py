@@ -25,8 +25,6 @@ import string
 from urllib.parse import quote
 
 from ansible.module_utils.basic import env_fallback
-from ansible.module_utils.urls import open_url
-from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 
 from ansible_collections.photosync.ad.plugins.module_utils import _errors, _files
 from ansible_collections.photosync.ad.plugins.module_utils._ldap import IDENTITY_TYPES
@@ -215,6 +213,10 @@ class UrlSource(object):
         return "URL %s" % self.url
 
     def fetch(self, user=None):
+        # Loaded on use: ansible's URL helpers pull in cryptography, which a file source never needs.
+        from ansible.module_utils.urls import open_url
+        from urllib.error import HTTPError, URLError
+
         who = _name(user)
         try:
             response = open_url(self.url, headers=self.headers, timeout=self.timeout,

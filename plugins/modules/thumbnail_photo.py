@@ -304,8 +304,12 @@ def main():
             fetched = _reconcile.fetch(source, person) if source is not None else None
             outcome = _reconcile.reconcile_person(directory, person, current, fetched, profile, policy,
                                                   source=source)
+    if outcome.status == "no_source":
+        # One named person without a photo in the source is a failed task: nothing was changed.
+        _module.fail(module, _errors.SourceError("%s has no photo for this user" % outcome.source,
+                                                 user=_reconcile.user_name(person), hint="Nothing was changed"))
     if outcome.status not in ACTIONS:
-        _module.fail(module, outcome.exception or _errors.PhotoSyncError(outcome.message()), tb=outcome.traceback)
+        _module.fail(module, outcome.exception, tb=outcome.traceback)
 
     taken_from = (getattr(source, "sidecar", None) or {}).get("dn")
     if taken_from and taken_from.lower() != person.dn.lower():
