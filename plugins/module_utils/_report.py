@@ -386,6 +386,8 @@ class ReportWriter:
 
     def _junit_case(self, person):
         name = person["user"] or person["dn"] or "?"
+        if person["display_name"] and person["display_name"] != name:
+            name = "%s (%s)" % (name, person["display_name"])
         classname = "photosync.ad.%s" % (self.run_info.get("attribute") or "thumbnailPhoto")
         out = [u'    <testcase classname=%s name=%s time="0"' % (_xml_attr(classname), _xml_attr(name))]
         status = person["status"]
@@ -959,3 +961,34 @@ def _photo_bytes(photos, summary):
         return base64.b64decode(encoded)
     except (TypeError, ValueError):
         return None
+
+
+def render_reports(src, dest, formats, include_photos=True, check_mode=False):
+    """What thumbnail_photo_report does: merge/re-render ``src`` JSON reports into ``dest``.
+
+    Returns the merged summary with ``reports`` ({format: path in dest}) and
+    ``report_changed``.  Every input is read before anything is replaced, so
+    ``dest`` may hold one of the inputs.  In check mode the reports are built in a private
+    temporary folder, compared with those in ``dest`` and thrown away.
+    """
+    dest = os.path.abspath(dest)
+    for path in src:
+        if os.path.isdir(path):
+            raise _errors.ConfigurationError("%s is a folder; give the JSON report file (%s)"
+                                             % (path, FILE_NAMES["json"]))
+    if not check_mode:
+        return merge_reports(src, dest, formats, include_photos)
+    scratch = tempfile.mkdtemp(prefix="photosync-report-check-")
+    try:
+        result = merge_reports(src, scratch, formats, include_photos)
+        changed = False
+        reports = {}
+        for fmt, path in result["reports"].items():
+            target = os.path.join(dest, os.path.basename(path))
+            reports[fmt] = target
+            changed = changed or not _same_content(path, target)
+        result["reports"] = reports
+        result["report_changed"] = changed
+        return result
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
