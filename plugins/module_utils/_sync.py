@@ -501,14 +501,15 @@ class Run(object):
             return {}
         writer = self.report_factory(self.options.report_dir, self.options.report_formats, run_info,
                                      self.options.report_include_photos)
-        for index, outcome in enumerate(self.records):
-            if outcome.status == "in_sync":
-                writer.add(outcome.as_dict())
-                continue
-            self._load(index, outcome, spool)
-            writer.add(outcome.as_dict(), current_data=outcome.current_data, desired_data=outcome.desired_data)
-            self._unload(outcome)
-        return writer.finish(summary)
+        with writer:  # an error half-way leaves the previous reports as they were
+            for index, outcome in enumerate(self.records):
+                if outcome.status == "in_sync":
+                    writer.add(outcome.as_dict())
+                    continue
+                self._load(index, outcome, spool)
+                writer.add(outcome.as_dict(), current_data=outcome.current_data, desired_data=outcome.desired_data)
+                self._unload(outcome)
+            return writer.finish(summary)
 
     def run(self):
         spool = Spool()

@@ -390,3 +390,29 @@ def test_more_people_than_one_ldap_page(dc, ou, tmp_path, capsys):
 
     again = run(dc, capsys, search_base=base, photo_dir=str(folder), max_listed=5)
     assert not again["changed"] and again["counts"]["in_sync"] == with_file
+
+
+def test_reports_count_what_the_module_counts(dc, ou, web, tmp_path, capsys):
+    old = jpeg("gray", (200, 200))
+    base = ou([dict(sam="rp-add"), dict(sam="rp-upd", photo=old), dict(sam="rp-err", photo=old),
+               dict(sam="rp-none", photo=old)])
+    web.answers.update({"rp-add": ("photo", jpeg("red")), "rp-upd": ("photo", jpeg("blue")),
+                        "rp-err": ("status", 500)})
+    reports = tmp_path / "reports"
+    result = run(dc, capsys, check_mode=True, search_base=base, photo_url_template=web.template,
+                 report_dir=str(reports), report_formats=["json", "junit", "csv", "html"], fail_on_error=False)
+    assert sorted(result["reports"]) == ["csv", "html", "json", "junit"]
+    assert oct(os.stat(str(reports)).st_mode & 0o777) == "0o700"
+    for path in result["reports"].values():
+        assert oct(os.stat(path).st_mode & 0o777) == "0o600"
+    data = json.load(open(result["reports"]["json"]))
+    assert data["schema"] == "photosync.ad/drift-report" and data["run"]["check_mode"] is True
+    assert data["summary"]["counts"] == result["counts"] and data["summary"]["total"] == result["total"] == 4
+    people = dict((p["user"], p) for p in data["people"])
+    assert people["rp-add"]["status"] == "add" and people["rp-err"]["status"] == "error"
+    # The photos of the people not in sync are in the report (before and after), the directory untouched.
+    assert people["rp-upd"]["after"]["sha256"] in data["photos"] and sha(old) in data["photos"]
+    assert photo(scratch_people.person_dn(base, "rp-upd")) == old
+    junit = open(result["reports"]["junit"]).read()
+    not_in_sync = result["total"] - result["counts"]["in_sync"]
+    assert junit.count("<testcase") == 4 and junit.count("<failure") + junit.count("<error") == not_in_sync == 4
