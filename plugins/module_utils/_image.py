@@ -612,11 +612,16 @@ def _load(img, kind, data):
     except Image.DecompressionBombError as exc:
         raise _errors.ImageTooLarge(_bomb_message(exc, Image.MAX_IMAGE_PIXELS or 0))
     except _DECODER_ERRORS as exc:
-        text = str(exc)
-        message = _truncation_message(kind, data)
-        if not message and "truncated" in text:
-            message = "truncated %s" % _KIND_NAMES.get(kind, img.format or "image")
-        raise _errors.InvalidImage("%s (%s)" % (message or "corrupt %s data" % _KIND_NAMES.get(kind, img.format), text))
+        raise _decode_error(img, kind, data, exc)
+
+
+def _decode_error(img, kind, data, exc):
+    """The InvalidImage for a decoder failure while reading the pixels."""
+    text = str(exc)
+    message = _truncation_message(kind, data)
+    if not message and "truncated" in text:
+        message = "truncated %s" % _KIND_NAMES.get(kind, img.format or "image")
+    return _errors.InvalidImage("%s (%s)" % (message or "corrupt %s data" % _KIND_NAMES.get(kind, img.format), text))
 
 
 # ----------------------------------------------------------------------------
@@ -642,13 +647,33 @@ def _orientation_ops():
     return _ORIENTATION_OPS
 
 
-def _orientation(img):
-    """EXIF orientation 1..8; anything missing, unreadable or out of range counts as 1."""
+def _decode_started(img):
+    """True once Pillow has started decoding the pixels (an image buffer exists or no tiles are left)."""
+    if "_im" in vars(img):
+        buffer = vars(img)["_im"]
+    else:  # Pillow before 11 keeps the buffer in a plain attribute
+        buffer = vars(img).get("im")
+    return buffer is not None or not getattr(img, "tile", None)
+
+
+def _orientation(img, kind=None, data=None):
+    """EXIF orientation 1..8; anything missing, unreadable or out of range counts as 1.
+
+    Some formats decode the whole image to look for EXIF (PNG may keep an eXIf chunk
+    after the pixel data).  A decoder failure there is a corrupt image, never "no
+    orientation": Pillow marks the image loaded before it raises, so a later load()
+    would hand back a half-filled buffer (a black or garbled photo).
+    """
+    started = _decode_started(img)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             value = img.getexif().get(0x0112)
-    except Exception:  # malformed EXIF must not fail a photo: it only means "no orientation"
+    except Image.DecompressionBombError as exc:
+        raise _errors.ImageTooLarge(_bomb_message(exc, Image.MAX_IMAGE_PIXELS or 0))
+    except Exception as exc:  # malformed EXIF must not fail a photo: it only means "no orientation"
+        if not started and _decode_started(img):
+            raise _decode_error(img, kind, data or b"", exc)
         return 1
     try:
         value = int(value)
@@ -871,7 +896,7 @@ def _inspect(data, profile):
     kind = sniff(data)
     img = _open(data, kind, profile)
     scan = _scan_jpeg(data) if kind == "jpeg" else None
-    orientation = _orientation(img)
+    orientation = _orientation(img, kind, data)
     width, height = _stored_size(img)
     display = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
     progressive = False

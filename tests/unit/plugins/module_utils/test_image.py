@@ -499,3 +499,37 @@ def test_png_text_chunks_do_not_change_the_output():
     tagged = corpus.encode(picture, "PNG", pnginfo=info)
     assert plain != tagged
     assert _image.normalize(tagged, PROFILE).data == _image.normalize(plain, PROFILE).data
+
+
+# ----------------------------------------------------------------------------
+# damaged pixel data (issue 8, item 3)
+
+
+def _png_with_flipped_idat_byte():
+    """A photo-like RGB PNG (header intact) with one byte inside the IDAT zlib stream flipped."""
+    data = corpus.encode(corpus.photo_like((64, 48), seed=3), "PNG")
+    start = data.index(b"IDAT") + 4
+    length = int.from_bytes(data[start - 8:start - 4], "big")
+    damaged = bytearray(data)
+    damaged[start + length // 2] ^= 0x10
+    return bytes(damaged)
+
+
+def test_png_with_damaged_idat_is_invalid_not_a_black_photo():
+    """Regression (issue 8, item 3): failed before the fix.  The EXIF orientation lookup made
+    Pillow decode the PNG, the zlib error was swallowed, and the later load returned the
+    half-filled buffer, so normalize() returned a garbled photo and describe()/summarize()
+    called the file valid."""
+    damaged = _png_with_flipped_idat_byte()
+    with pytest.raises(Exception) as plain:  # the oracle: plain Pillow refuses it
+        Image.open(io.BytesIO(damaged)).load()
+    assert not isinstance(plain.value, _errors.PhotoSyncError)
+    with pytest.raises(_errors.InvalidImage, match="corrupt PNG data"):
+        _image.normalize(damaged, PROFILE)
+    with pytest.raises(_errors.InvalidImage, match="corrupt PNG data"):
+        _image.describe(damaged)
+    with pytest.raises(_errors.InvalidImage, match="corrupt PNG data"):
+        _image.describe(damaged, PROFILE)
+    summary = _image.summarize(damaged)
+    assert summary["valid"] is False and "corrupt PNG data" in summary["error"]
+    assert summary["width"] is None and summary["format"] == "unknown"
