@@ -59,7 +59,10 @@ def seeds():
     """name -> valid image bytes: the formats and variants a directory photo arrives in (small: fast cases)."""
     small = corpus.photo_like((64, 48), seed=3)
     grey = small.convert("L")
+    larger = corpus.photo_like((320, 240), seed=4)  # over the 96 px box: draft, resize, budget search
     return {
+        "jpeg-320": corpus.jpeg(larger, quality=85),
+        "png-200": corpus.encode(larger.resize((200, 150)), "PNG"),
         "jpeg": corpus.jpeg(small, quality=80),
         "jpeg-progressive": corpus.jpeg(small, quality=80, progressive=True),
         "jpeg-exif": corpus.with_exif(corpus.jpeg(small, quality=80), orientation=6),
