@@ -16,16 +16,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import base64
-import binascii
-import hashlib
-import os
-
 from ansible.module_utils.urls import open_url
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 
 from ansible_collections.photosync.ad.plugins.module_utils import _errors
 from ansible_collections.photosync.ad.plugins.module_utils._photo import SourcePhoto
+# The local file sources live in _source_file; imported here so their names stay importable from _sources.
+from ansible_collections.photosync.ad.plugins.module_utils._source_file import BackupSource, ContentSource, FileSource
 
 SOURCE_OPTIONS = ("path", "url", "content", "restore_from", "sharepoint", "graph")
 
@@ -46,30 +43,9 @@ def source_spec():
         url_ca_cert=dict(type="path"),
         content=dict(type="str"),
         restore_from=dict(type="path"),
+        restore_foreign=dict(type="bool", default=False),
+        file_max_bytes=dict(type="int", default=20 * 1024 * 1024),
     )
-
-
-class FileSource(object):
-    normalize = True
-
-    def __init__(self, path):
-        self.path = path
-
-    def describe(self):
-        return "file %s" % self.path
-
-    def fetch(self, user=None):
-        try:
-            with open(self.path, "rb") as handle:
-                data = handle.read()
-            version = "%d-%d" % (os.stat(self.path).st_mtime, len(data))
-        except (IOError, OSError) as exc:
-            raise _errors.SourceError(
-                "cannot read the photo file %s: %s" % (self.path, exc.strerror or exc),
-                user=_name(user),
-                hint="The path is read on the host that runs the module; with a file on the controller "
-                     "use delegate_to: localhost")
-        return SourcePhoto(data, version, self.path, None)
 
 
 class UrlSource(object):
@@ -121,49 +97,10 @@ class UrlSource(object):
         return SourcePhoto(data, version, self.url, content_type or None)
 
 
-class ContentSource(object):
-    normalize = True
-
-    def __init__(self, content):
-        self.content = content
-
-    def describe(self):
-        return "inline content"
-
-    def fetch(self, user=None):
-        try:
-            data = base64.b64decode("".join(self.content.split()), validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise _errors.SourceError("content is not valid base64: %s" % exc, user=_name(user),
-                                      hint="Pass the photo base64-encoded, e.g. content: \"{{ lookup('file', "
-                                           "'alice.jpg') | b64encode }}\" does not work for binary files; use "
-                                           "path with delegate_to: localhost instead")
-        return SourcePhoto(data, hashlib.sha256(data).hexdigest(), "content", None)
-
-
-class BackupSource(object):
-    """A backup written by this collection: the data file or its .json sidecar."""
-
-    normalize = False  # restore byte for byte what the directory held
-
-    def __init__(self, path):
-        self.path = path
-        self.sidecar = None  # set by fetch(): whose value the backup was, for a warning on mismatch
-
-    def describe(self):
-        return "backup %s" % self.path
-
-    def fetch(self, user=None):
-        from ansible_collections.photosync.ad.plugins.module_utils import _backup  # avoid an import cycle
-        backup = _backup.read_backup(self.path, user=_name(user))
-        self.sidecar = backup.sidecar
-        return SourcePhoto(backup.data, backup.sha256, backup.data_path, None)
-
-
 def build_source(params, netbios_domain=None):
     """The source the module params ask for, or None when none is given (state=absent)."""
     if params.get("path"):
-        return FileSource(params["path"])
+        return FileSource(params["path"], max_bytes=params.get("file_max_bytes"))
     if params.get("url"):
         return UrlSource(params["url"], headers=params.get("url_headers"), timeout=params.get("url_timeout", 30),
                          max_bytes=params.get("url_max_bytes") or 20 * 1024 * 1024,
@@ -171,7 +108,8 @@ def build_source(params, netbios_domain=None):
     if params.get("content") is not None:
         return ContentSource(params["content"])
     if params.get("restore_from"):
-        return BackupSource(params["restore_from"])
+        return BackupSource(params["restore_from"], attribute=params.get("attribute") or "thumbnailPhoto",
+                            foreign=params.get("restore_foreign", False), max_bytes=params.get("file_max_bytes"))
     if params.get("sharepoint") or params.get("graph"):
         from ansible_collections.photosync.ad.plugins.module_utils import _sharepoint  # needs requests
         return _sharepoint.build_remote_source(params, netbios_domain)

@@ -82,7 +82,17 @@ options:
       - A photo file on the host that runs the module.
       - The module usually runs on the controller or an admin host with C(delegate_to) V(localhost),
         so this is a path there. Any image format the image pipeline reads is accepted.
+      - A relative path is resolved on the host that runs the module - with a local connection (for
+        example C(delegate_to) V(localhost)) against the playbook's directory, on a remote host against the
+        remote user's home directory.
+      - Only a regular file is read (a device such as C(/dev/zero), a FIFO or a folder is refused), and at
+        most O(file_max_bytes) bytes.
     type: path
+  file_max_bytes:
+    description:
+      - Refuse a photo file (O(path), O(restore_from)) larger than this many bytes, before reading it.
+    type: int
+    default: 20971520
   url:
     description:
       - Download the photo from this http or https URL.
@@ -120,9 +130,19 @@ options:
   restore_from:
     description:
       - A backup written by this collection (the photo file or its C(.json) sidecar) to put back.
-      - The bytes are restored exactly as they were saved; the image options do not apply, and the
-        sidecar's SHA-256 must match the file.
+      - The bytes are restored exactly as they were saved; the image options do not apply.
+      - Only what a backup wrote is restored - the C(.json) sidecar must be beside the file and match it
+        (SHA-256 and size) and O(attribute), and the bytes must be an image the image pipeline reads. Anything
+        else (a file without a sidecar, a tampered file, a text file) fails the task and nothing is written.
+      - To write a photo file that no backup wrote byte for byte, set O(restore_foreign=true).
     type: path
+  restore_foreign:
+    description:
+      - Say that O(restore_from) is a photo file from elsewhere, not a backup of this collection - then no
+        sidecar is needed. The bytes must still be an image the image pipeline reads, and they are written
+        unchanged (the image options do not apply; use O(path) to process the photo instead).
+    type: bool
+    default: false
   force:
     description:
       - Write even if another writer changed the photo between this module's read and its write.
