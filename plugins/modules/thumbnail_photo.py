@@ -168,7 +168,7 @@ options:
     type: path
 requirements:
   - Pillow
-  - requests, requests-ntlm and msal for O(sharepoint) and O(graph)
+  - requests for O(url), O(sharepoint) and O(graph); requests-ntlm and msal for O(sharepoint) and O(graph)
 notes:
   - The account needs the right to write the attribute on the user, for example the delegated
     permission "Write thumbnailPhoto" on the users' OU. Users can usually write their own photo.
