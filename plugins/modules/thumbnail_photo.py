@@ -115,7 +115,7 @@ options:
     type: str
   url_bearer_token:
     description:
-      - A token sent as C(Authorization: Bearer <token>) to O(url).
+      - "A token sent as C(Authorization: Bearer <token>) to O(url)."
       - Mutually exclusive with O(url_username)/O(url_password).
     type: str
   url_timeout:
