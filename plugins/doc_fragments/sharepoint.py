@@ -7,14 +7,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.photosync.ad.plugins.doc_fragments.entra import ModuleDocFragment as _ENTRA
-from ansible_collections.photosync.ad.plugins.doc_fragments.http import ModuleDocFragment as _HTTP
+from ansible_collections.photosync.ad.plugins.doc_fragments.http_options import ModuleDocFragment as _HTTP
 
 
 class ModuleDocFragment(object):
     # The sharepoint option.  Paired one-to-one with
     # plugins/module_utils/_sharepoint.py:sharepoint_spec(); change both together.
     # Its Entra-app and HTTP sub-options come from the entra and http fragments (defined once each).
-    DOCUMENTATION = r"""
+    _SHAREPOINT = r"""
 options:
   sharepoint:
     description:
@@ -93,13 +93,12 @@ options:
         type: str
         choices: [verbose, nometadata]
         default: verbose
-""" + _ENTRA.suboptions("sharepoint", "the SharePoint host", "PHOTOSYNC_SP_TOKEN") \
-        + _HTTP.suboptions("sharepoint")
+"""
 
     # The graph option.  Paired one-to-one with
     # plugins/module_utils/_graph.py:graph_spec(); change both together.
     # Its Entra-app and HTTP sub-options come from the entra and http fragments (defined once each).
-    GRAPH = r"""
+    _GRAPH = r"""
 options:
   graph:
     description:
@@ -151,5 +150,20 @@ options:
         type: str
         choices: [original, 48x48, 64x64, 96x96, 120x120, 240x240, 360x360, 432x432, 504x504, 648x648]
         default: original
-""" + _ENTRA.suboptions("graph", "Microsoft Graph", "PHOTOSYNC_GRAPH_TOKEN") \
-        + _HTTP.suboptions("graph")
+"""
+
+
+# The full fragments (DOCUMENTATION for sharepoint, GRAPH for graph): each option's own sub-options plus
+# the Entra-app and HTTP families, which are defined once (doc fragments entra and http_options).
+# extends_documentation_fragment cannot merge sub-options, and sanity's yamllint reads only plain string
+# constants inside this class, so the pieces are joined here, after the class.
+ModuleDocFragment.DOCUMENTATION = (
+    ModuleDocFragment._SHAREPOINT
+    + _ENTRA.suboptions("sharepoint", "the SharePoint host", "PHOTOSYNC_SP_TOKEN")
+    + _HTTP.suboptions("sharepoint")
+)
+ModuleDocFragment.GRAPH = (
+    ModuleDocFragment._GRAPH
+    + _ENTRA.suboptions("graph", "Microsoft Graph", "PHOTOSYNC_GRAPH_TOKEN")
+    + _HTTP.suboptions("graph")
+)

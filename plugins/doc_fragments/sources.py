@@ -127,7 +127,7 @@ options:
     type: str
   url_bearer_token:
     description:
-      - A token sent as C(Authorization: Bearer <token>) to the photo URLs.
+      - "A token sent as C(Authorization: Bearer <token>) to the photo URLs."
       - Mutually exclusive with O(url_username)/O(url_password).
     type: str
   url_timeout:

@@ -380,12 +380,10 @@ class GraphSource(object):
         for person in people:
             batch.append(person)
             if len(batch) >= chunk:
-                for item in self._prefetch_chunk(batch, workers):
-                    yield item
+                yield from self._prefetch_chunk(batch, workers)
                 batch = []
         if batch:
-            for item in self._prefetch_chunk(batch, workers):
-                yield item
+            yield from self._prefetch_chunk(batch, workers)
 
     def _prefetch_chunk(self, people, workers):
         def resolve(person):

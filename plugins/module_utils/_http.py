@@ -34,7 +34,7 @@ that reads a file must not pay for it.
 The option family of the HTTP settings (``validate_certs``, ``ca_cert``,
 ``timeout``, ``retries``, ``max_concurrency``, ``max_retry_wait``) is defined
 once, by ``http_options_spec()``; its documentation is the doc fragment
-``plugins/doc_fragments/http.py``.  Keep the two in step.
+``plugins/doc_fragments/http_options.py``.  Keep the two in step.
 
 One ``requests.Session`` per thread (created lazily, never in the constructor):
 NTLM is connection-bound, and a session per thread keeps handshakes apart.
@@ -96,7 +96,7 @@ def _requests():
 def http_options_spec(defaults=None):
     """The HTTP sub-options of a remote source (``sharepoint``, ``graph``).
 
-    Documented by the doc fragment photosync.ad.http (``plugins/doc_fragments/http.py``,
+    Documented by the doc fragment photosync.ad.http_options (``plugins/doc_fragments/http_options.py``,
     ``ModuleDocFragment.suboptions``).  ``defaults`` overrides default values.
     """
     spec = dict(
@@ -693,10 +693,10 @@ def decode_json(response, service, user=None):
     try:
         return json.loads(response.content.decode("utf-8-sig"))
     except ValueError as exc:
-        raise RemoteServiceError("%s answered %s with something that is not JSON: %s" % (
-            service, redact_url(response.url), exc),
-                                 user=user, status=response.status,
-                                 hint="Is the URL really the %s site? A login page answers HTML" % service)
+        raise RemoteServiceError(
+            "%s answered %s with something that is not JSON: %s" % (service, redact_url(response.url), exc),
+            user=user, status=response.status,
+            hint="Is the URL really the %s site? A login page answers HTML" % service)
 
 
 def url_origin(url):

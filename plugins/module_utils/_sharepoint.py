@@ -26,7 +26,6 @@ from ansible.module_utils.basic import env_fallback
 from ansible_collections.photosync.ad.plugins.module_utils._errors import (
     ConfigurationError,
     PhotoSyncError,
-    RemoteServiceError,
     SourceError,
 )
 from ansible_collections.photosync.ad.plugins.module_utils._http import (

@@ -224,10 +224,13 @@ class UrlSource(object):
                     "%s answered with %s, not an image" % (redact_url(url), content_type), user=who,
                     hint="A login or error page is the usual cause; check the URL and the url_* credentials")
             if not is_image_start(first):
+                announced = " (announced as %s)" % content_type if content_type else ""
+                what = "an HTML page" if first.lstrip()[:1] == b"<" else "something that does not start like an image"
                 raise _errors.InvalidImage(
-                    "%s answered with something that does not start like an image (%d bytes looked at)" % (
-                        redact_url(url), len(first)), user=who,
-                    hint="Nothing more was downloaded; check the URL")
+                    "%s answered with %s%s, not an image (%d bytes looked at)" % (
+                        redact_url(url), what, announced, len(first)), user=who,
+                    hint="Nothing more was downloaded. A login or error page is the usual cause; check the URL "
+                         "and the url_* credentials")
         return inspect
 
     def fetch(self, user=None):

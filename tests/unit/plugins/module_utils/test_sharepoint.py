@@ -296,7 +296,7 @@ def test_fragment_matches_spec(attr, factory):
 
 
 @pytest.mark.parametrize("fragment, factory", [
-    ("http", lambda: __import__("ansible_collections.photosync.ad.plugins.module_utils._http",
+    ("http_options", lambda: __import__("ansible_collections.photosync.ad.plugins.module_utils._http",
                                 fromlist=["x"]).http_options_spec()),
     ("entra", lambda: __import__("ansible_collections.photosync.ad.plugins.module_utils._msauth",
                                  fromlist=["x"]).entra_app_spec("PHOTOSYNC_X")),
@@ -311,14 +311,14 @@ def test_shared_suboption_families_are_defined_once(fragment, factory):
     module = importlib.import_module("ansible_collections.photosync.ad.plugins.doc_fragments." + fragment)
     frag = module.ModuleDocFragment
     spec = factory()
-    docs = yaml.safe_load(frag.suboptions("x", indent=0) if fragment == "http" else
+    docs = yaml.safe_load(frag.suboptions("x", indent=0) if fragment == "http_options" else
                           frag.suboptions("x", "X", "PHOTOSYNC_X", indent=0))
     assert set(docs) == set(spec)
     for key, doc in docs.items():
         assert doc["type"] == spec[key]["type"] and doc.get("default") == spec[key].get("default"), key
-    pair = "http_options_spec" if fragment == "http" else "entra_app_spec"
+    pair = "http_options_spec" if fragment == "http_options" else "entra_app_spec"
     assert pair in inspect.getsource(module)
-    owner = _http.http_options_spec if fragment == "http" else _msauth.entra_app_spec
+    owner = _http.http_options_spec if fragment == "http_options" else _msauth.entra_app_spec
     assert "doc_fragments/%s.py" % fragment in inspect.getsource(owner)
     for options in (sp.sharepoint_spec()["sharepoint"]["options"], _graph.graph_spec()["graph"]["options"]):
         for key, value in spec.items():

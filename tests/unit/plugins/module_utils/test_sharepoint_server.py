@@ -101,9 +101,9 @@ def test_profile_lookup_500_is_retried_then_an_error_not_no_photo(srv):
 
 def test_source_prefetch_turns_5xx_into_errors_never_none(srv):
     """Issue 9: a source answering for many people hands a 5xx back as that person's error."""
-    source = sp.build_remote_source({"sharepoint": ntlm_settings(srv, retries=1)}, netbios_domain="EXAMPLE")
+    source = sp.build_remote_source({"sharepoint": ntlm_settings(srv, retries=2)}, netbios_domain="EXAMPLE")
     source.client.http.policy.sleep = lambda seconds: None
-    srv.inject(r"EXAMPLE%5Cbob'|EXAMPLE\\bob'", status=503, count=10)
+    srv.inject(r"EXAMPLE%5Cbob'|EXAMPLE\\bob'", status=503, count=100)
     people = [user("alice"), user("bob"), user("carol"), user("noprofile")]
     got = dict((person.sam_account_name, result) for person, result in source.prefetch(iter(people)))
     assert got["alice"].data == srv.person("EXAMPLE\\alice").photos.sp("L")
