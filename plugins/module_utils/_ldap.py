@@ -535,7 +535,7 @@ class Directory(object):
             except gssapi.exceptions.GSSError as exc:
                 raise self._kerberos_error(exc, kerberos_principal(s.username))
             except ldap3_exceptions.LDAPException as exc:
-                if _is_communication_error(exc) and (_is_timeout(exc) or not self._still_listening()):
+                if _is_communication_error(exc) and (_is_timeout(exc) or not self._server_answers()):
                     # The DC went away (or hangs): not a Kerberos problem, whatever the bind was.
                     raise self._connection_lost(exc, "the Kerberos bind as %s" % (
                         kerberos_principal(s.username) or "the ticket cache's principal"), bound=False)
@@ -701,15 +701,23 @@ class Directory(object):
                  "directory applies whole or not at all, so nothing is half-written: run the task again, it "
                  "compares against what the directory holds then")
 
-    def _still_listening(self):
-        """Whether the server still accepts TCP connections (tells a deliberate hang-up from a DC that died)."""
+    def _server_answers(self):
+        """Whether the server still answers a fresh connection (an anonymous rootDSE read, a few seconds at
+        most): tells a server that hung up on this bind on purpose from one that died or hangs."""
+        probe = None
         try:
-            host, port = self.connection.server.host, self.connection.server.port
-            probe = socket.create_connection((host, port), timeout=min(self.settings.connect_timeout, 3))
-            probe.close()
-            return True
-        except (OSError, AttributeError):
+            probe = ldap3.Connection(self.connection.server, receive_timeout=min(self.settings.timeout, 5),
+                                     raise_exceptions=False)
+            probe.open()
+            return bool(probe.search("", "(objectClass=*)", ldap3.BASE, attributes=["1.1"]))
+        except (ldap3_exceptions.LDAPException, socket.error, ssl.SSLError, AttributeError):
             return False
+        finally:
+            if probe is not None:
+                try:
+                    probe.unbind()
+                except Exception:  # pylint: disable=broad-except
+                    pass
 
     def _search(self, base, ldap_filter, scope, attributes, paged_size=None, paged_cookie=None, user=None,
                 action=None):

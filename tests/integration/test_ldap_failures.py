@@ -224,3 +224,31 @@ def test_dc_that_stops_answering_is_a_timeout(dc, dc_process):
             os.kill(dc_process.pid, signal.SIGCONT)
     _assert_names_the_situation(info.value, dc, "reading thumbnailPhoto", dc["users"]["bob"]["dn"])
     assert "did not answer within 2 s" in str(info.value)
+
+
+
+def test_dc_killed_during_a_kerberos_bind(dc, dc_process, tmp_path, monkeypatch):
+    """2: failed before the fix - a DC killed during a Kerberos bind was reported as an authentication
+    failure with a hint about the DC's SASL GSSAPI support."""
+    monkeypatch.setenv("KRB5_CONFIG", dc["krb5_conf"])
+    monkeypatch.setenv("KRB5CCNAME", "FILE:%s" % (tmp_path / "krb5cc"))
+    kinit = subprocess.run(["kinit", "Administrator@%s" % dc["realm"]], input=dc["admin"]["password"] + "\n",
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+                           timeout=30, check=False)
+    assert kinit.returncode == 0, kinit.stdout
+    options = dict(auth_protocol="kerberos", password=None, kerberos_hostname_override=dc["ldap_service_host"])
+    with _ldap.Directory(settings(dc, **options)) as directory:  # puts the LDAP service ticket in the cache,
+        directory.search_base()                                 # so the next bind needs no KDC (same samba)
+
+    class KilledDuringKerberosBind(_ldap.Directory):
+        def _kerberos_credentials(self):
+            creds = super(KilledDuringKerberosBind, self)._kerberos_credentials()
+            dc_process.freeze()  # the SASL bind is sent and never answered
+            dc_process.kill_later(0.5)
+            return creds
+
+    with pytest.raises(_errors.ConnectionLost) as info:
+        KilledDuringKerberosBind(settings(dc, **options)).connect()
+    text = str(info.value)
+    assert dc["server"] in text and "Kerberos bind as Administrator@EXAMPLE.TEST" in text, text
+    assert "GSSAPI" not in text and "supportedSASLMechanisms" not in text and "NTLM" not in text, text
