@@ -179,7 +179,6 @@ class ConnectionSettings(object):
             if self.tls_mode == "none":
                 raise _errors.ConfigurationError("auth_protocol=certificate needs tls_mode ldaps or start_tls")
 
-
     def _check_uri_schemes(self):
         """A server given as a URI must agree with tls_mode: the scheme says what the first byte on the
         wire is, and a disagreement decided silently either way could send a password in clear text."""
@@ -825,8 +824,7 @@ class Directory(object):
             # Read the whole page - entries AND cookie - before yielding anything: ldap3 keeps only the
             # last operation's response/result, and the caller may run other operations in its loop.
             page, cookie = self._search_page(base, ldap_filter, ldap_scope, attributes, page_size, cookie, user)
-            for entry in page:
-                yield entry
+            yield from page
             if not cookie:
                 return
 

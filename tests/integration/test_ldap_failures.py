@@ -226,7 +226,6 @@ def test_dc_that_stops_answering_is_a_timeout(dc, dc_process):
     assert "did not answer within 2 s" in str(info.value)
 
 
-
 def test_dc_killed_during_a_kerberos_bind(dc, dc_process, tmp_path, monkeypatch):
     """2: failed before the fix - a DC killed during a Kerberos bind was reported as an authentication
     failure with a hint about the DC's SASL GSSAPI support."""
