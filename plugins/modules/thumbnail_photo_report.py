@@ -64,11 +64,10 @@ options:
       - Photos the inputs do not hold cannot be shown either way.
     type: bool
     default: true
+  - Each status, the JSON schema and how to gate CI on a report are described in the collection's
+    C(docs/drift-reports.md).
 seealso:
   - module: photosync.ad.thumbnail_photo_sync
-  - name: Drift reports
-    description: Each status, the JSON schema, and how to gate CI on a report (docs/drift-reports.md).
-    link: https://example.invalid/photosync/ad/docs/drift-reports.md
 """
 
 EXAMPLES = r"""
