@@ -16,19 +16,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.module_utils.urls import open_url
-from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
-
-from ansible_collections.photosync.ad.plugins.module_utils import _errors
-from ansible_collections.photosync.ad.plugins.module_utils._photo import SourcePhoto
+from ansible_collections.photosync.ad.plugins.module_utils import _source_url
 # The local file sources live in _source_file; imported here so their names stay importable from _sources.
 from ansible_collections.photosync.ad.plugins.module_utils._source_file import BackupSource, ContentSource, FileSource
 
 SOURCE_OPTIONS = ("path", "url", "content", "restore_from", "sharepoint", "graph")
-
-# Content types a photo URL may announce.  Servers often say octet-stream for
-# files; anything else (text/html above all: a login or error page) is refused.
-_ACCEPTED_CONTENT_TYPES = ("image/", "application/octet-stream", "binary/octet-stream")
 
 
 def source_spec():
@@ -36,7 +28,10 @@ def source_spec():
     return dict(
         path=dict(type="path"),
         url=dict(type="str"),
-        url_headers=dict(type="dict", default={}),
+        url_headers=dict(type="dict", default={}, no_log=True),
+        url_username=dict(type="str"),
+        url_password=dict(type="str", no_log=True),
+        url_bearer_token=dict(type="str", no_log=True),
         url_timeout=dict(type="int", default=30),
         url_max_bytes=dict(type="int", default=20 * 1024 * 1024),
         url_validate_certs=dict(type="bool", default=True),
@@ -48,53 +43,8 @@ def source_spec():
     )
 
 
-class UrlSource(object):
-    normalize = True
-
-    def __init__(self, url, headers=None, timeout=30, max_bytes=20 * 1024 * 1024, validate_certs=True,
-                 ca_cert=None):
-        if not url.lower().startswith(("http://", "https://")):
-            raise _errors.ConfigurationError("url must start with http:// or https://, got %r" % url)
-        self.url = url
-        self.headers = headers or {}
-        self.timeout = timeout
-        self.max_bytes = max_bytes
-        self.validate_certs = validate_certs
-        self.ca_cert = ca_cert
-
-    def describe(self):
-        return "URL %s" % self.url
-
-    def fetch(self, user=None):
-        who = _name(user)
-        try:
-            response = open_url(self.url, headers=self.headers, timeout=self.timeout,
-                                validate_certs=self.validate_certs, ca_path=self.ca_cert,
-                                http_agent="photosync.ad", follow_redirects="safe")
-        except HTTPError as exc:
-            raise _errors.RemoteServiceError(
-                "downloading %s failed: HTTP %s %s" % (self.url, exc.code, exc.reason), user=who, status=exc.code,
-                hint="Check the URL and any authentication header in url_headers" if exc.code in (401, 403)
-                else None)
-        except URLError as exc:
-            reason = str(getattr(exc, "reason", exc))
-            hint = "Pass url_ca_cert with the CA that issued the server certificate" \
-                if "CERTIFICATE_VERIFY_FAILED" in reason or "certificate verify failed" in reason else None
-            raise _errors.SourceError("downloading %s failed: %s" % (self.url, reason), user=who, hint=hint)
-        except Exception as exc:  # pylint: disable=broad-except
-            # open_url raises socket and SSL errors of many kinds; all mean "could not download".
-            raise _errors.SourceError("downloading %s failed: %s" % (self.url, exc), user=who)
-        content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-        if content_type and not content_type.startswith(_ACCEPTED_CONTENT_TYPES):
-            raise _errors.InvalidImage(
-                "%s answered with %s, not an image" % (self.url, content_type), user=who,
-                hint="A login or error page is the usual cause; check the URL and url_headers")
-        data = response.read(self.max_bytes + 1)
-        if len(data) > self.max_bytes:
-            raise _errors.SourceError(
-                "%s is larger than url_max_bytes (%d bytes)" % (self.url, self.max_bytes), user=who)
-        version = response.headers.get("ETag") or response.headers.get("Last-Modified")
-        return SourcePhoto(data, version, self.url, content_type or None)
+# The URL source (fixed URL or per-person template) lives in _source_url, on the collection's HTTP client.
+UrlSource = _source_url.UrlSource
 
 
 def build_source(params, netbios_domain=None):
@@ -102,9 +52,7 @@ def build_source(params, netbios_domain=None):
     if params.get("path"):
         return FileSource(params["path"], max_bytes=params.get("file_max_bytes"))
     if params.get("url"):
-        return UrlSource(params["url"], headers=params.get("url_headers"), timeout=params.get("url_timeout", 30),
-                         max_bytes=params.get("url_max_bytes") or 20 * 1024 * 1024,
-                         validate_certs=params.get("url_validate_certs", True), ca_cert=params.get("url_ca_cert"))
+        return _source_url.from_params(params)
     if params.get("content") is not None:
         return ContentSource(params["content"])
     if params.get("restore_from"):
@@ -119,9 +67,3 @@ def build_source(params, netbios_domain=None):
 def needs_netbios_domain(params):
     """SharePoint on-premises claims are DOMAIN\\user: only then is the domain's NetBIOS name read."""
     return bool(params.get("sharepoint"))
-
-
-def _name(user):
-    if user is None:
-        return None
-    return user.sam_account_name or user.dn

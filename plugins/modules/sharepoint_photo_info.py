@@ -183,13 +183,15 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.photosync.ad.plugins.module_utils import _errors, _graph, _http, _sharepoint
+from ansible_collections.photosync.ad.plugins.module_utils import (
+    _errors, _graph, _http, _sharepoint, _sharepoint_info,
+)
 
 
 def main():
     argument_spec = _sharepoint.sharepoint_spec()
     argument_spec.update(_graph.graph_spec())
-    argument_spec.update(_sharepoint.photo_info_spec())
+    argument_spec.update(_sharepoint_info.photo_info_spec())
     module = AnsibleModule(
         argument_spec=argument_spec,
         supports_check_mode=True,
@@ -199,7 +201,7 @@ def main():
     if not _http.HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=_http.REQUESTS_IMPORT_ERROR)
     try:
-        photos = _sharepoint.collect_photo_info(module.params)
+        photos = _sharepoint_info.collect_photo_info(module.params)
     except _errors.PhotoSyncError as exc:
         details = {"status": exc.status} if getattr(exc, "status", None) is not None else {}
         module.fail_json(msg=str(exc), exception=traceback.format_exc(), **details)

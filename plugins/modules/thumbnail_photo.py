@@ -96,22 +96,47 @@ options:
   url:
     description:
       - Download the photo from this http or https URL.
-      - The server must answer with an image content type (or C(application/octet-stream)); an HTML page
-        (a login or error page) is refused before anything is written.
+      - The server must answer with an image content type (or C(application/octet-stream)) and bytes that
+        start like an image; anything else (a login or error page) is refused before the rest is
+        downloaded and before anything is written.
+      - Redirects are followed to http and https URLs only. Credentials (O(url_username)/O(url_password),
+        O(url_bearer_token), O(url_headers), cookies) are only ever sent to the scheme, host and port of
+        O(url) itself, never after a redirect to another one.
+      - A password written into the URL (V(https://user:password@host/...)) is used like O(url_password)
+        and is never shown in messages; prefer O(url_password), which Ansible hides everywhere.
+      - 429 and 503 answers are retried after C(Retry-After), server errors and dropped connections with a
+        short backoff, within O(url_timeout).
     type: str
   url_headers:
     description:
-      - Extra HTTP headers for O(url), for example an C(Authorization) header.
+      - Extra HTTP headers for O(url), sent only to O(url)'s own host (see O(url)).
+      - Their values are treated as secrets and hidden in all output, so any short value also hides the
+        same text elsewhere in the results. For credentials use O(url_bearer_token) or
+        O(url_username)/O(url_password) instead.
     type: dict
     default: {}
+  url_username:
+    description:
+      - User name for HTTP basic authentication to O(url).
+    type: str
+  url_password:
+    description:
+      - Password for HTTP basic authentication to O(url), with O(url_username).
+    type: str
+  url_bearer_token:
+    description:
+      - "A token sent as C(Authorization: Bearer <token>) to O(url)."
+      - Mutually exclusive with O(url_username)/O(url_password).
+    type: str
   url_timeout:
     description:
-      - Seconds to wait for the O(url) download.
+      - Seconds the whole O(url) download may take, retries and redirects included. A server that sends
+        the answer a trickle at a time fails when this time is up.
     type: int
     default: 30
   url_max_bytes:
     description:
-      - Refuse a download larger than this many bytes.
+      - Refuse a download larger than this many bytes; the download stops at the limit.
     type: int
     default: 20971520
   url_validate_certs:
@@ -163,7 +188,7 @@ options:
     type: path
 requirements:
   - Pillow
-  - requests, requests-ntlm and msal for O(sharepoint) and O(graph)
+  - requests for O(url), O(sharepoint) and O(graph); requests-ntlm and msal for O(sharepoint) and O(graph)
 notes:
   - The account needs the right to write the attribute on the user, for example the delegated
     permission "Write thumbnailPhoto" on the users' OU. Users can usually write their own photo.
@@ -197,8 +222,7 @@ EXAMPLES = r"""
       photosync.ad.thumbnail_photo:
         identity: bob@example.com
         url: https://hr.example.com/api/people/1234/photo
-        url_headers:
-          Authorization: "Bearer {{ hr_token }}"
+        url_bearer_token: "{{ hr_token }}"
         fit: cover
 
     - name: Remove Carol's photo, keeping a backup
