@@ -137,4 +137,7 @@ class ActionModule(ActionBase):
             status.pop(key, None)
         result.update(status)
         result['wait_seconds'] = round(time.time() - start, 1)
+        # Whether this task (and so the job it waited for) ran in check mode; unlike the
+        # ansible_check_mode variable this also covers check_mode set on a play, block or task.
+        result.setdefault('check_mode', bool(self._play_context.check_mode))
         return result

@@ -102,6 +102,11 @@ changed:
   description: The async task's own C(changed).
   returned: always
   type: bool
+check_mode:
+  description: Whether the wait, and so the job it waited for, ran in check mode (set on the command line,
+    a play, a block or the task), unless the job's result has its own C(check_mode).
+  returned: always
+  type: bool
 msg:
   description: Why the wait or the job failed.
   returned: on failure
