@@ -48,8 +48,8 @@ def progress_line(label, progress, elapsed):
     total = progress.get('total')
     if isinstance(processed, int) and isinstance(total, int) and total > 0:
         percent = min(100, processed * 100 // total)
-        return '%s: %d/%d people (%d%%), %s, %s' % (label, processed, total, percent, phase,
-                                                   _format_seconds(elapsed))
+        return '%s: %d/%d people (%d%%), %s, %s' % (
+            label, processed, total, percent, phase, _format_seconds(elapsed))
     if isinstance(processed, int):
         return '%s: %d people, %s, %s' % (label, processed, phase, _format_seconds(elapsed))
     return '%s: %s, %s' % (label, phase, _format_seconds(elapsed))

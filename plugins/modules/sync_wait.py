@@ -15,10 +15,10 @@ module: sync_wait
 short_description: Wait for an asynchronous photo sync and print its progress while it runs
 version_added: 0.1.0
 description:
-  - Waits for a task started with C(async) and C(poll: 0), typically M(photosync.ad.thumbnail_photo_sync)
+  - "Waits for a task started with C(async) and C(poll=0), typically M(photosync.ad.thumbnail_photo_sync)
     with its O(photosync.ad.thumbnail_photo_sync#module:progress_file) option, and prints one line such as
     C(photosync [localhost] sync: 1200/2000 people (60%), reconcile, 42 s) whenever the numbers in the
-    progress file move (and at least every O(heartbeat) seconds), so a long run is not a silent wait.
+    progress file move (and at least every O(heartbeat) seconds), so a long run is not a silent wait."
   - Returns the async task's own result when it finishes (C(changed), C(failed), C(diff) and every other
     key), so the task can be registered and used as if the module had run synchronously.
   - The C(sync) role (C(photosync.ad.sync)) uses it; use it directly only when you run the module yourself.
@@ -27,7 +27,7 @@ description:
 options:
   jid:
     description:
-      - The C(ansible_job_id) returned by the task started with C(async) and C(poll: 0).
+      - The C(ansible_job_id) returned by the task started with C(async) and C(poll=0).
     type: str
     required: true
   progress_file:
