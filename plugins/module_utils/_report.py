@@ -526,11 +526,11 @@ color:var(--fg);background:var(--bg)}
 header{background:#1f2d44;color:#fff;padding:18px 28px 14px}
 header h1{margin:0 0 4px;font-size:20px;font-weight:600}
 header .sub{color:#c9d3e3;font-size:13px}
-dl.run{display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:4px 24px;margin:12px 0 0;
+dl.run{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:4px 24px;margin:12px 0 0;
 font-size:12.5px}
 dl.run div{min-width:0}
 dl.run dt{color:#9fb0c8;display:inline}
-dl.run dd{margin:0 0 0 4px;display:inline;word-break:break-all}
+dl.run dd{margin:0 0 0 4px;display:inline;overflow-wrap:anywhere}
 main{padding:18px 28px 40px}
 .cards{display:flex;flex-wrap:wrap;gap:10px;margin-bottom:16px}
 .card{background:var(--card);border:1px solid var(--line);border-left:5px solid var(--c,#999);border-radius:6px;
@@ -538,6 +538,7 @@ padding:8px 14px;min-width:118px}
 .card .n{font-size:22px;font-weight:650;font-variant-numeric:tabular-nums}
 .card .l{font-size:12px;color:var(--muted)}
 .card.total{--c:#1f2d44}
+.card.zero{opacity:.55}
 .toolbar{position:sticky;top:0;z-index:2;background:var(--bg);padding:10px 0;border-bottom:1px solid var(--line);
 display:flex;flex-wrap:wrap;gap:8px 14px;align-items:center}
 .filters{display:flex;flex-wrap:wrap;gap:6px}
@@ -545,7 +546,7 @@ display:flex;flex-wrap:wrap;gap:8px 14px;align-items:center}
 border-radius:16px;padding:3px 10px 3px 8px;cursor:pointer;user-select:none;font-size:13px}
 .filters input{accent-color:var(--accent);margin:0}
 .filters .dot{width:9px;height:9px;border-radius:50%;background:var(--c)}
-input[type=search]{font:inherit;padding:5px 10px;border:1px solid #c5ccd8;border-radius:6px;min-width:260px}
+input[type=search]{font:inherit;padding:5px 10px;border:1px solid #c5ccd8;border-radius:6px;min-width:320px}
 select,button{font:inherit;padding:4px 8px;border:1px solid #c5ccd8;border-radius:6px;background:#fff}
 button:disabled{opacity:.45}
 .shown{color:var(--muted);font-size:13px;margin-left:auto}
@@ -554,8 +555,8 @@ button:disabled{opacity:.45}
 padding:10px 14px;display:grid;grid-template-columns:minmax(220px,1.2fr) auto minmax(240px,1.5fr);gap:8px 22px;
 align-items:start;content-visibility:auto;contain-intrinsic-size:auto 150px}
 .row[hidden]{display:none}
-.who .name{font-weight:600;font-size:15px;word-break:break-word}
-.who .user,.who .dn{color:var(--muted);font-size:12px;word-break:break-all}
+.who .name{font-weight:600;font-size:15px;overflow-wrap:anywhere}
+.who .user,.who .dn{color:var(--muted);font-size:12px;overflow-wrap:anywhere}
 .photos{display:flex;align-items:center;gap:10px}
 figure{margin:0;text-align:center;width:112px}
 figure img,figure .none{width:96px;height:96px;object-fit:cover;border-radius:6px;border:1px solid var(--line);
@@ -568,8 +569,8 @@ figcaption b{color:var(--fg);font-weight:600;display:block}
 .badge{display:inline-block;color:#fff;background:var(--c);border-radius:4px;padding:1px 8px;font-size:12px;
 font-weight:600;letter-spacing:.02em}
 .what ul{margin:6px 0 0;padding-left:18px}
-.what .err{color:var(--error);margin-top:6px;word-break:break-word}
-.what .hint,.what .meta{color:var(--muted);font-size:12px;margin-top:4px;word-break:break-all}
+.what .err{color:var(--error);margin-top:6px;overflow-wrap:anywhere}
+.what .hint,.what .meta{color:var(--muted);font-size:12px;margin-top:4px;overflow-wrap:anywhere}
 .written{font-size:11px;color:var(--in_sync);margin-left:6px}
 .empty{padding:30px;text-align:center;color:var(--muted);background:var(--card);border:1px dashed var(--line);
 border-radius:6px;margin-top:12px}
@@ -807,8 +808,9 @@ def render_html_head(run_info, summary, generated_at, rows, include_photos):
     cards = [u'<div class="card total"><div class="n" id="count-total" data-count="%d">%d</div>'
              u'<div class="l">people in scope</div></div>' % (summary["total"], summary["total"])]
     for status in STATUSES:
-        cards.append(u'<div class="card s-%s" title="%s"><div class="n" id="count-%s" data-count="%d">%d</div>'
-                     u'<div class="l">%s</div></div>' % (status, _html(STATUS_HELP[status]), status, counts[status],
+        cards.append(u'<div class="card s-%s%s" title="%s"><div class="n" id="count-%s" data-count="%d">%d</div>'
+                     u'<div class="l">%s</div></div>' % (status, "" if counts[status] else " zero",
+                                                          _html(STATUS_HELP[status]), status, counts[status],
                                                           counts[status], _html(STATUS_TITLES[status])))
     filters = u"".join(
         u'<label class="s-%s" title="%s"><input type="checkbox" name="status" value="%s" checked>'
