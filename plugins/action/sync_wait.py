@@ -100,7 +100,8 @@ class ActionModule(ActionBase):
 
         host = task_vars.get('inventory_hostname', '') if task_vars else ''
         delegated = self._task.delegate_to
-        label = 'photosync [%s%s] %s' % (host, (' -> %s' % delegated) if delegated else '', args['label'])
+        label = 'photosync [%s%s] %s' % (host, (' -> %s' % delegated) if delegated and delegated != host else '',
+                                         args['label'])
         async_dir = self._async_dir()
         start = time.time()
         last_line = None
