@@ -50,6 +50,8 @@ PLAYBOOK = """
     - role: photosync.ad.sync
       vars:
         sync_search_base: "{ou}"
+        # seed_dc.py --bulk makes people without a password: the directory keeps them disabled
+        sync_include_disabled: true
         sync_photo_dir: "{photos}"
         sync_photo_name_templates: ["{{sAMAccountName}}.jpg"]
         sync_report_dir: "{reports}"
