@@ -117,16 +117,16 @@ def main():
         print("\nprogress run (%s, sync_progress: true, interval %.1f s): progress lines as they arrive" % (mode, args.interval))
         rc, progress_time, lines = run(base, play_env, stream=True)
         if rc:
-            print("\n".join(text for _, text in lines[-60:]))
+            print("\n".join(text for dummy, text in lines[-60:]))
             sys.exit("the progress run failed (exit %d)" % rc)
-        seen = [tuple(int(n) for n in PROGRESS.match(text).groups()) for _, text in lines if PROGRESS.match(text)]
+        seen = [tuple(int(n) for n in PROGRESS.match(text).groups()) for dummy, text in lines if PROGRESS.match(text)]
         during = [s for s in seen if 0 < s[0] < s[1]]
-        summary = [text for _, text in lines if re.search(r"people: ", text)]
+        summary = [text for dummy, text in lines if re.search(r"people: ", text)]
 
         print("\nbaseline run (%s, sync_progress: false)" % mode)
         rc, baseline_time, blines = run(base + ["-e", "sync_progress=false"], play_env)
         if rc:
-            print("\n".join(text for _, text in blines[-60:]))
+            print("\n".join(text for dummy, text in blines[-60:]))
             sys.exit("the baseline run failed (exit %d)" % rc)
 
         print("\npeople in scope:               %d" % (seen[-1][1] if seen else 0))

@@ -70,7 +70,7 @@ attributes:
     support: full
     description: Returns the job's C(diff), if it has one.
 author:
-  - photosync.ad developers
+  - photosync.ad developers (@photosync)
 """
 
 EXAMPLES = r"""

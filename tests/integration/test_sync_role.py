@@ -46,7 +46,7 @@ def enabled_people(dc, base):
     """DNs of the enabled people below ``base``, read with ldapsearch (not the collection)."""
     proc = dcread._run("ldapsearch", ["-LLL", "-b", base, "-s", "sub", ENABLED_PEOPLE, "1.1"], dc, None)
     assert proc.returncode == 0, proc.stderr
-    return sorted(dn for dn, _ in dcread.parse_ldif(proc.stdout))
+    return sorted(entry[0] for entry in dcread.parse_ldif(proc.stdout))
 
 
 def make_photos(folder, names):
