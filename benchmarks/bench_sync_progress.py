@@ -34,7 +34,8 @@ import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PROGRESS = re.compile(r"^photosync \[[^\]]+\] sync: (\d+)/(\d+) people")
+PROGRESS = re.compile(r"^photosync \[[^\]]+\] sync: ")
+COUNTS = re.compile(r"^photosync \[[^\]]+\] sync: (\d+)(?:/(\d+))? people")
 
 PLAYBOOK = """
 - name: Bulk sync benchmark
@@ -119,8 +120,9 @@ def main():
         if rc:
             print("\n".join(text for dummy, text in lines[-60:]))
             sys.exit("the progress run failed (exit %d)" % rc)
-        seen = [tuple(int(n) for n in PROGRESS.match(text).groups()) for dummy, text in lines if PROGRESS.match(text)]
-        during = [s for s in seen if 0 < s[0] < s[1]]
+        seen = [COUNTS.match(text).groups() for dummy, text in lines if COUNTS.match(text)]
+        # in progress: some people done, not all of them (or the total not known yet)
+        during = [s for s in seen if int(s[0]) > 0 and (s[1] is None or int(s[0]) < int(s[1]))]
         summary = [text for dummy, text in lines if re.search(r"people: ", text)]
 
         print("\nbaseline run (%s, sync_progress: false)" % mode)
@@ -129,9 +131,9 @@ def main():
             print("\n".join(text for dummy, text in blines[-60:]))
             sys.exit("the baseline run failed (exit %d)" % rc)
 
-        print("\npeople in scope:               %d" % (seen[-1][1] if seen else 0))
+        print("\npeople in scope:               %s" % (seen[-1][1] if seen else 0))
         print("progress lines:                %d, of them %d while the run was in progress (0 < processed < total)"
-              % (len(seen), len(during)))
+              % (len([t for dummy, t in lines if PROGRESS.match(t)]), len(during)))
         for text in summary[:1]:
             print("summary line:                  %s" % text.strip().strip('",'))
         print("wall time, progress run:       %.1f s" % progress_time)
