@@ -194,3 +194,57 @@ def test_demo_check_run_writes_an_html_report_that_renders(dc, sp_state, tmp_pat
         background = max(colours)[0]
         assert background < 0.97 * shot.size[0] * shot.size[1]
     seeded_photos_untouched(dc, ["alice", "grace", "heidi"])
+
+
+REMOTE_INVENTORY = """
+all:
+  hosts:
+    localhost:
+      ansible_connection: local
+    syncbox:
+      # another host as far as the role can tell (it fetches the reports from there); really this machine
+      ansible_connection: ansible.builtin.local
+"""
+
+REMOTE_PLAYBOOK = """
+- name: The sync runs on a named sync host, the reports land on the controller
+  hosts: localhost
+  gather_facts: false
+  roles:
+    - role: photosync.ad.sync
+      vars:
+        sync_host: syncbox
+        sync_server: ["{server}"]
+        sync_ca_cert: "{ca_cert}"
+        sync_username: "{username}"
+        sync_password: "{password}"
+        sync_search_base: "{contractors}"
+        sync_photo_dir: "{photos}"
+        sync_report_dir: "{reports}"
+        sync_progress_interval: 1
+"""
+
+
+def test_sync_host_reports_fetched_to_the_controller_private(dc, tmp_path):
+    photos = tmp_path / "photos"
+    make_photos(photos, ["grace"])
+    reports = tmp_path / "reports"
+    (tmp_path / "inventory.yml").write_text(REMOTE_INVENTORY)
+    (tmp_path / "remote.yml").write_text(REMOTE_PLAYBOOK.format(
+        server=dc["server"], ca_cert=dc["ca_cert"], username=dc["admin"]["username"],
+        password=dc["admin"]["password"], contractors=dc["ous"]["contractors"], photos=photos, reports=reports))
+    proc = ansible_playbook(["-i", "inventory.yml", "--check", "remote.yml"], tmp_path)
+    assert proc.returncode == 0, proc.stdout[-6000:]
+    assert "photosync [localhost -> syncbox] sync:" in proc.stdout
+    assert "Fetch the reports to the controller" in proc.stdout
+    names = sorted(os.listdir(str(reports)))
+    assert names == ["photosync-report.csv", "photosync-report.html", "photosync-report.json",
+                     "photosync-report.junit.xml"]
+    for name in names:
+        assert os.stat(str(reports / name)).st_mode & 0o777 == 0o600, name
+    with open(str(reports / "photosync-report.json")) as handle:
+        report = json.load(handle)
+    assert sorted(p["dn"] for p in report["people"]) == enabled_people(dc, dc["ous"]["contractors"])
+    # the password never shows, whatever the module or the role print
+    assert dc["admin"]["password"] not in proc.stdout
+    seeded_photos_untouched(dc, ["grace"])
