@@ -579,8 +579,11 @@ class Directory(object):
         return None
 
     def _search(self, base, ldap_filter, scope, attributes, paged_size=None, paged_cookie=None, user=None):
-        ok = self.connection.search(base, ldap_filter, search_scope=scope, attributes=attributes,
-                                    paged_size=paged_size, paged_cookie=paged_cookie)
+        try:
+            ok = self.connection.search(base, ldap_filter, search_scope=scope, attributes=attributes,
+                                        paged_size=paged_size, paged_cookie=paged_cookie)
+        except _CONNECTION_LOST as exc:
+            raise self._connection_lost(exc, "searching %s" % (base or "the rootDSE"), user)
         if ok:
             return True
         result = self.connection.result or {}
@@ -696,6 +699,14 @@ class Directory(object):
         self._dc_names[invocation_id] = name
         return name
 
+    def _connection_lost(self, exc, action, user, consequence=None):
+        """ServerUnreachable for a connection that broke (or timed out) in the middle of an operation:
+        ldap3 raises socket errors even with raise_exceptions=False."""
+        return _errors.ServerUnreachable(
+            "the connection to %s was lost while %s: %s%s" % (
+                self.server_used or "the directory", action, exc, "; " + consequence if consequence else ""),
+            user=user, hint="Check that the directory server is up and reachable, then run again")
+
     # --- writing ----------------------------------------------------------
 
     def swap_photo(self, dn, attribute, expected, new, force=False, user=None):
@@ -723,7 +734,14 @@ class Directory(object):
                 changes.append((ldap3.MODIFY_ADD, [new]))
             if not changes:
                 return
-        ok = self.connection.modify(dn, {attribute: changes})
+        try:
+            ok = self.connection.modify(dn, {attribute: changes})
+        except _CONNECTION_LOST as exc:
+            # The request may have reached the server before it went away: say so, a re-run decides.
+            raise self._connection_lost(
+                exc, "writing %s of %s" % (attribute, dn), who,
+                "the write may or may not have been applied (the directory holds the old or the new value, never "
+                "a mix); run again once the server is back to reconcile it")
         if ok:
             return
         result = self.connection.result or {}
@@ -736,6 +754,11 @@ class Directory(object):
         raise _directory_error(result, "writing %s of %s" % (attribute, dn), user=who,
                                username=self.settings.username, attribute=attribute, dn=dn,
                                size=len(new) if new is not None else None)
+
+
+# A connection that broke or stopped answering in the middle of an operation.
+_CONNECTION_LOST = (ldap3_exceptions.LDAPCommunicationError, ldap3_exceptions.LDAPResponseTimeoutError) \
+    if HAS_LDAP3 else ()
 
 
 def _wrap_filter(ldap_filter):

@@ -480,7 +480,7 @@ class Run(object):
             if self.stopped is not None:
                 outcome.fail("error", _errors.PhotoSyncError(
                     "not attempted: the run stopped (%s)" % self.stopped.message(),
-                    user=_reconcile.user_name(outcome.person)))
+                    user=_reconcile.user_name(outcome.person)), reasons=["not attempted"])
                 continue
             self._load(index, outcome, spool)
             _reconcile.apply_outcome(self.directory, outcome, self.policy)
@@ -520,6 +520,11 @@ class Run(object):
                 self.progress.update("stopped", len(self.records), None, force=True)
                 raise RunStopped(abort.outcome.message(), self.result([], [], None, False),
                                  cause=abort.outcome.exception)
+            except _errors.PhotoSyncError as exc:
+                # The directory went away while people were being read: nothing was written yet.
+                self.progress.update("stopped", len(self.records), None, force=True)
+                raise RunStopped("the run stopped while planning, before anything was written: %s" % exc,
+                                 self.result([], [], None, False), cause=exc)
             total = len(self.records)
             ambiguous = self.ambiguous_keys()
             unmatched = self.unmatched_keys()
@@ -578,7 +583,9 @@ class Run(object):
                 result, hint="Look at the people listed in not_in_sync (or the report); if the changes are "
                              "wanted, raise max_changes for this run")
         if self.stopped is not None:
-            raise RunStopped("the run stopped after %d writes: %s" % (result["written"], self.stopped.message()),
+            not_attempted = sum(1 for o in self.records if "not attempted" in o.reasons and not o.written)
+            raise RunStopped("the run stopped after %d writes (%d not attempted; each person's status is in "
+                             "not_in_sync): %s" % (result["written"], not_attempted, self.stopped.message()),
                              result, cause=self.stopped.exception)
         failed = [o for o in self.records if o.status in _reconcile.PROBLEMS]
         if failed and self.options.fail_on_error:
