@@ -298,13 +298,29 @@ def _placeholder(identity):
     return DirectoryUser(None, identity, None, None, None, None, None)
 
 
-def iter_scope(directory, options):
+def _with_attributes(person, names, raw):
+    """``person`` carrying the further attributes a source asked for (a name template's {employeeID})."""
+    if not names:
+        return person
+    values = {}
+    for name in names:
+        found = _values(raw, name)
+        values[name] = found[0].decode("utf-8", "replace") if len(found) == 1 else (
+            [v.decode("utf-8", "replace") for v in found] if found else None)
+    return person._replace(attributes=values)
+
+
+def iter_scope(directory, options, extra_attributes=()):
     """Yield (person, current_values, error) for everybody in scope: error is a per-entry PhotoSyncError
-    (an identity that matches nobody or several people) or None."""
+    (an identity that matches nobody or several people) or None.  ``extra_attributes`` are read with
+    each person (``DirectoryUser.attributes``)."""
+    extra = [a for a in extra_attributes if a.lower() not in [u.lower() for u in _ldap.USER_ATTRIBUTES]]
     if options.identities:
         for identity in options.identities:
             try:
                 person = directory.resolve(identity, options.identity_type)
+                raw = dict((name, directory.read_values(person.dn, name)) for name in extra)
+                person = _with_attributes(person, extra, raw)
                 yield person, directory.read_values(person.dn, options.attribute), None
             except (_errors.UserNotFound, _errors.AmbiguousIdentity, _errors.ConfigurationError) as exc:
                 # This entry's problem (no match, several matches, a malformed name): the others go on.
@@ -320,8 +336,8 @@ def iter_scope(directory, options):
     if parts:
         ldap_filter = parts[0] if len(parts) == 1 else "(&%s)" % "".join(parts)
     for person, raw in directory.find_users(ldap_filter, options.search_base, options.scope,
-                                            extra_attributes=[options.attribute]):
-        yield person, _values(raw, options.attribute), None
+                                            extra_attributes=[options.attribute] + extra):
+        yield _with_attributes(person, extra, raw), _values(raw, options.attribute), None
 
 
 def _chunks(iterable, size):
@@ -394,7 +410,9 @@ class Run(object):
         normalizer = self.cache.normalize if self.cache else None
         processed = 0
         self.progress.update("planning", 0, None, force=True)
-        for chunk in _chunks(iter_scope(self.directory, self.options), CHUNK):
+        wanted = getattr(self.source, "attributes", None)
+        extra = list(wanted()) if callable(wanted) else []
+        for chunk in _chunks(iter_scope(self.directory, self.options, extra), CHUNK):
             current = {}
             people = []
             for person, values, error in chunk:
