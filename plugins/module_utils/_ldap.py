@@ -234,6 +234,10 @@ def classify_identity(identity):
 
 def identity_filter(identity, identity_type="auto"):
     """The escaped LDAP filter that finds ``identity``; None for a DN (read by base search)."""
+    if "\x00" in identity:
+        # Samba ends a filter value at an escaped NUL (\00): "alice\x00anything" would select alice.
+        raise _errors.ConfigurationError("the identity %r contains a NUL character; no directory value does"
+                                         % identity, user=identity)
     kind = classify_identity(identity) if identity_type == "auto" else identity_type
     text = identity.strip()
     if kind == "dn":
