@@ -81,7 +81,7 @@ def file_client_spec():
 def url_client_spec():
     """How URLs are downloaded (``url``, ``photo_url_template``).  Doc fragment photosync.ad.sources.URL_CLIENT."""
     return dict(
-        url_headers=dict(type="dict", default={}),
+        url_headers=dict(type="dict", default={}, no_log=True),
         url_timeout=dict(type="int", default=30),
         url_max_bytes=dict(type="int", default=20 * 1024 * 1024),
         url_validate_certs=dict(type="bool", default=True),
