@@ -268,7 +268,7 @@ def test_no_secret_appears_in_any_output_of_any_module(dc, sp, web, restore_peop
         graph_token=dict(auth="token", token=token, graph_url=graph_url, ca_cert=sp.ca_cert),
         graph_cert=sp.certificate_options(graph_url=graph_url))
     assert extra["sp_ntlm"]["password"] == SP_PASSWORD
-    outcome = run_playbook(playbook, extra, tmp_path, extra_env=dict(ANSIBLE_VERBOSITY="4"))
+    outcome = run_playbook(playbook, extra, tmp_path, extra_env=dict(ANSIBLE_VERBOSITY="4", ANSIBLE_DIFF_ALWAYS="1"))
     stdout = outcome.stdout
     assert outcome.returncode == 0, stdout[-5000:]
     (tmp_path / "vars.json").unlink()  # the test's own input, not an output
@@ -318,3 +318,74 @@ def test_no_secret_appears_in_any_output_of_any_module(dc, sp, web, restore_peop
                 assert mode & 0o077 == 0, (os.path.join(root, name), oct(mode))
                 checked += 1
     assert checked >= 10
+
+
+INSECURE_PLAYBOOK = r"""
+- hosts: localhost
+  gather_facts: false
+  vars:
+    ansible_connection: local
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+  module_defaults:
+    group/photosync.ad.ldap:
+      server: "{{ dc.server }}"
+      username: "{{ dc.admin.username }}"
+      password: "{{ dc.admin.password }}"
+      validate_certs: false
+  tasks:
+    - name: thumbnail_photo
+      photosync.ad.thumbnail_photo:
+        identity: erin
+        sharepoint: "{{ sp_ntlm }}"
+      register: r_photo
+    - name: thumbnail_photo_info
+      photosync.ad.thumbnail_photo_info:
+        identities: [erin]
+      register: r_info
+    - name: thumbnail_photo_sync
+      photosync.ad.thumbnail_photo_sync:
+        identities: [erin]
+        graph: "{{ graph }}"
+      register: r_sync
+    - name: sharepoint_photo_info
+      photosync.ad.sharepoint_photo_info:
+        accounts: [erin]
+        sharepoint: "{{ sp_ntlm }}"
+      register: r_spinfo
+    - name: thumbnail_photo_info, a second run warns again
+      photosync.ad.thumbnail_photo_info:
+        identities: [erin]
+      register: r_info_again
+    - name: Hand the results to the test
+      ansible.builtin.copy:
+        content: "{{ {'r_photo': r_photo, 'r_info': r_info, 'r_sync': r_sync, 'r_spinfo': r_spinfo,
+                      'r_info_again': r_info_again} | to_json }}"
+        dest: "{{ out }}/results.json"
+        mode: "0600"
+"""
+
+
+def test_validate_certs_false_works_but_every_module_warns_every_run(dc, sp, restore_people, tmp_path):
+    """validate_certs: false for LDAP (every module that connects) and for SharePoint/Graph: the runs work
+    (the certificates are not checked: no CA is given) and each task warns, every time.  Failed before the
+    fix: no module warned."""
+    graph_url = sp.urls()["graph_url"].rsplit("/v1.0", 1)[0]
+    out = tmp_path / "out"
+    out.mkdir()
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(INSECURE_PLAYBOOK)
+    sp_ntlm = sp.ntlm_options(auth="ntlm", mysite_url=None, validate_certs=False)
+    sp_ntlm.pop("ca_cert")
+    graph = sp.certificate_options(graph_url=graph_url, validate_certs=False)
+    graph.pop("ca_cert")
+    outcome = run_playbook(playbook, dict(dc=dc, out=str(out), sp_ntlm=sp_ntlm, graph=graph), tmp_path)
+    assert outcome.returncode == 0, outcome.stdout[-5000:]
+    results = json.loads((out / "results.json").read_text())
+    for name, result in sorted(results.items()):
+        assert not result.get("failed"), (name, result.get("msg"))
+        text = json.dumps(result.get("warnings"))
+        if name != "r_spinfo":
+            assert "validate_certs=false" in text, (name, text)
+        if name in ("r_photo", "r_sync", "r_spinfo"):
+            assert ("sharepoint.validate_certs=false" in text or "graph.validate_certs=false" in text), (name, text)
+    assert "[WARNING]: validate_certs=false" in outcome.stdout  # shown (ansible prints a repeated one once)
