@@ -429,12 +429,16 @@ class Run(object):
                     continue
                 current[_key(person)] = values
                 people.append(person)
-            for person, fetched in fetch_many(self.source, people):
-                outcome = _reconcile.plan_person(person, current.pop(_key(person), []), fetched, self.profile,
-                                                 self.policy, source=self.source, normalizer=normalizer)
-                if outcome.run_wide:
-                    raise _Abort(outcome)
-                self._keep(outcome, spool)
+            try:
+                for person, fetched in fetch_many(self.source, people):
+                    outcome = _reconcile.plan_person(person, current.pop(_key(person), []), fetched, self.profile,
+                                                     self.policy, source=self.source, normalizer=normalizer)
+                    if outcome.run_wide:
+                        raise _Abort(outcome)
+                    self._keep(outcome, spool)
+            except _errors.PhotoSyncError as exc:
+                # A source's prefetch raises what would fail for everybody (401/403, TLS, configuration).
+                raise _Abort(_reconcile.Outcome(_placeholder(exc.user), "error").fail("error", exc))
             for key in list(current):  # a source that did not answer for somebody: an error, never "no photo"
                 person = next(p for p in people if _key(p) == key)
                 exc = _errors.SourceError("the source gave no answer for this person", user=_reconcile.user_name(person))
