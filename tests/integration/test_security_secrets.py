@@ -30,6 +30,7 @@ URL_PASSWORD = "url-header-%s" % uuid.uuid4().hex
 WRONG_LDAP = "Wrong-Ldap-%s" % uuid.uuid4().hex
 WRONG_SP = "Wrong-Sp-%s" % uuid.uuid4().hex
 WRONG_TOKEN = "wrong-token-%s" % uuid.uuid4().hex
+URL_BASIC = "url-basic-%s" % uuid.uuid4().hex
 PEOPLE = ("erin", "frank")
 
 PLAYBOOK = r"""
@@ -55,6 +56,29 @@ PLAYBOOK = r"""
         backup: true
         backup_dir: "{{ out }}/backups"
       register: r_url
+
+    - name: One person from a URL with url_bearer_token
+      photosync.ad.thumbnail_photo:
+        identity: erin
+        url: "{{ web_url }}/erin.jpg"
+        url_bearer_token: "{{ url_token }}"
+      register: r_url_bearer
+
+    - name: One person from a URL with url_username/url_password (the server wants a token instead)
+      photosync.ad.thumbnail_photo:
+        identity: erin
+        url: "{{ web_url }}/erin.jpg"
+        url_username: reader
+        url_password: "{{ url_basic }}"
+      register: r_url_basic
+      ignore_errors: true
+
+    - name: SharePoint Online with an app-only token (refused, as SharePoint Online refuses secret-made tokens)
+      photosync.ad.thumbnail_photo_sync:
+        identities: "{{ people }}"
+        sharepoint: "{{ sp_token }}"
+      register: r_sp_token
+      ignore_errors: true
 
     - name: One person from SharePoint (NTLM password)
       photosync.ad.thumbnail_photo:
@@ -166,7 +190,8 @@ PLAYBOOK = r"""
 
     - name: Hand the results to the test
       ansible.builtin.copy:
-        content: "{{ {'r_url': r_url, 'r_sp': r_sp, 'r_graph_token': r_graph_token, 'r_graph_cert': r_graph_cert,
+        content: "{{ {'r_url': r_url, 'r_url_bearer': r_url_bearer, 'r_url_basic': r_url_basic,
+                      'r_sp_token': r_sp_token, 'r_sp': r_sp, 'r_graph_token': r_graph_token, 'r_graph_cert': r_graph_cert,
                       'r_wrong_ldap': r_wrong_ldap, 'r_wrong_sp': r_wrong_sp, 'r_wrong_token': r_wrong_token,
                       'r_info': r_info, 'r_info_content': r_info_content, 'r_spinfo': r_spinfo,
                       'r_spinfo_wrong': r_spinfo_wrong, 'r_sync_check': r_sync_check, 'r_sync': r_sync,
@@ -228,11 +253,11 @@ def restore_people(dc):
             dcread.write_photo_raw(dc["users"][sam]["dn"], data)
 
 
-def graph_token(sp):
+def graph_token(sp, scope="https://graph.microsoft.com/.default"):
     """A real bearer token from the test server's token endpoint (client-credentials grant)."""
     answer = requests.post(sp.token_endpoint, data=dict(
         grant_type="client_credentials", client_id=sp.client_id, client_secret=sp.client_secret,
-        scope="https://graph.microsoft.com/.default"), verify=sp.ca_cert, timeout=30)
+        scope=scope), verify=sp.ca_cert, timeout=30)
     answer.raise_for_status()
     return answer.json()["access_token"]
 
@@ -255,6 +280,7 @@ def everything_produced(out, stdout):
 def test_no_secret_appears_in_any_output_of_any_module(dc, sp, web, restore_people, tmp_path):
     """Failed before the fix: url_headers (an Authorization header, an API key) was echoed by -vvvv."""
     token = graph_token(sp)
+    sp_token = graph_token(sp, sp.spo_scope)
     key_lines = private_key_lines(sp.client_certificate["private_key"])
     graph_url = sp.urls()["graph_url"].rsplit("/v1.0", 1)[0]
     out = tmp_path / "out"
@@ -263,7 +289,9 @@ def test_no_secret_appears_in_any_output_of_any_module(dc, sp, web, restore_peop
     playbook.write_text(PLAYBOOK)
     extra = dict(
         dc=dc, out=str(out), people=list(PEOPLE), wrong_ldap=WRONG_LDAP, wrong_sp=WRONG_SP, wrong_token=WRONG_TOKEN,
-        url_token=URL_TOKEN, url_password=URL_PASSWORD, web_url="http://127.0.0.1:%d" % web.server_address[1],
+        url_token=URL_TOKEN, url_password=URL_PASSWORD, url_basic=URL_BASIC,
+        sp_token=dict(site_url=sp.urls()["spo_site_url"], flavor="online", auth="token", token=sp_token,
+                      ca_cert=sp.ca_cert), web_url="http://127.0.0.1:%d" % web.server_address[1],
         sp_ntlm=sp.ntlm_options(auth="ntlm", mysite_url=None),
         graph_token=dict(auth="token", token=token, graph_url=graph_url, ca_cert=sp.ca_cert),
         graph_cert=sp.certificate_options(graph_url=graph_url))
@@ -275,17 +303,19 @@ def test_no_secret_appears_in_any_output_of_any_module(dc, sp, web, restore_peop
     results = json.loads((out / "results.json").read_text())
 
     # The secrets were really used: the runs that had them worked, the wrong ones failed.
-    assert web.headers_seen and all(h.get("Authorization") == "Bearer %s" % URL_TOKEN for h in web.headers_seen)
-    for name in ("r_url", "r_sp", "r_graph_token", "r_graph_cert", "r_info", "r_spinfo", "r_sync_check",
+    assert web.headers_seen and any(h.get("Authorization") == "Bearer %s" % URL_TOKEN for h in web.headers_seen)
+    assert any(h.get("Authorization", "").startswith("Basic ") for h in web.headers_seen)
+    for name in ("r_url", "r_url_bearer", "r_sp", "r_graph_token", "r_graph_cert", "r_info", "r_spinfo", "r_sync_check",
                  "r_sync", "r_sync_url", "r_report"):
         assert not results[name].get("failed"), (name, results[name].get("msg"))
-    for name in ("r_wrong_ldap", "r_wrong_sp", "r_wrong_token", "r_spinfo_wrong"):
+    for name in ("r_wrong_ldap", "r_wrong_sp", "r_wrong_token", "r_spinfo_wrong", "r_url_basic", "r_sp_token"):
         assert results[name].get("failed"), name
     assert "<ESTABLISH LOCAL CONNECTION" in stdout or "ESTABLISH" in stdout  # -vvvv really was on
 
     secrets = dict(ldap_password=dc["admin"]["password"], wrong_ldap=WRONG_LDAP, sp_password=SP_PASSWORD,
                    wrong_sp=WRONG_SP, graph_token=token, wrong_token=WRONG_TOKEN, url_token=URL_TOKEN,
-                   url_password=URL_PASSWORD)
+                   url_password=URL_PASSWORD, url_basic=URL_BASIC, sharepoint_token=sp_token,
+                   url_basic_header=base64.b64encode(("reader:" + URL_BASIC).encode()).decode())
     for i, line in enumerate(key_lines):
         secrets["private_key_line_%d" % i] = line
     found = []
