@@ -10,6 +10,7 @@ The promises and the test that proves each are listed in docs/security.md.
 import http.server
 import io
 import json
+import subprocess
 import threading
 import time
 import uuid
@@ -285,3 +286,23 @@ def ou_urls(dc, people_ou):
     scratch_people.add_people(dc, base, [dict(sam=sam, photo=OLD) for sam in names])
     yield base
     scratch_people.delete_ou(dc, base)
+
+
+def test_tls_to_a_source_with_a_wrong_certificate_fails_closed(dc, sp, scratch, tmp_path, capsys):
+    """SharePoint and Graph behind a certificate the given CA did not issue: the run stops before anything
+    is written (no credentials, no "no photo" for anybody), and says it is a certificate problem."""
+    sp.reset_faults()
+    folder = tmp_path / "ca"
+    folder.mkdir()
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=not the test CA",
+                    "-keyout", str(folder / "key.pem"), "-out", str(folder / "ca.pem"), "-days", "2"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    graph = sp.certificate_options(graph_url=sp.urls()["graph_url"].rsplit("/v1.0", 1)[0],
+                                   ca_cert=str(folder / "ca.pem"))
+    sharepoint = sp.ntlm_options(auth="ntlm", mysite_url=None, ca_cert=str(folder / "ca.pem"))
+    for source in (dict(graph=graph), dict(sharepoint=sharepoint)):
+        result = run(dc, capsys, search_base=scratch, identities=["rm-ok", "rm-none"], missing_source="remove",
+                     **source)
+        assert result["failed"] and "certificate" in result["msg"].lower(), result["msg"]
+        assert result.get("written", 0) == 0
+        assert photo(scratch, "rm-ok") == OLD and photo(scratch, "rm-none") == OLD
