@@ -74,9 +74,9 @@ def read_all(dc, base, attribute="thumbnailPhoto"):
                             auto_bind=True, raise_exceptions=True, receive_timeout=60)
     try:
         found = {}
-        for entry in conn.extend.standard.paged_search(base, "(objectClass=user)", attributes=["sAMAccountName",
-                                                                                                attribute],
-                                                       paged_size=500, generator=True):
+        entries = conn.extend.standard.paged_search(base, "(objectClass=user)", paged_size=500, generator=True,
+                                                    attributes=["sAMAccountName", attribute])
+        for entry in entries:
             if entry.get("type") != "searchResEntry":
                 continue
             values = entry["raw_attributes"].get(attribute) or []

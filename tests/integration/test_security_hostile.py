@@ -13,14 +13,12 @@ import json
 import os
 import xml.etree.ElementTree as ET
 
-import ldap3
 import pytest
 from PIL import Image
 
 import dcread
 import scratch_people
 from ansible.module_utils.testing import patch_module_args
-from sptestserver import SPTestServer
 
 from ansible_collections.photosync.ad.plugins.module_utils import _image
 from ansible_collections.photosync.ad.plugins.modules import thumbnail_photo_sync

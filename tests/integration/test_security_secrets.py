@@ -270,7 +270,7 @@ def private_key_lines(path):
 def everything_produced(out, stdout):
     """(name, text) of every output: ansible's output and every file below ``out``."""
     yield "ansible-playbook output", stdout
-    for root, dirs, files in os.walk(out):
+    for root, _dirs, files in os.walk(out):
         for name in files:
             path = os.path.join(root, name)
             with open(path, "rb") as handle:
@@ -341,7 +341,7 @@ def test_no_secret_appears_in_any_output_of_any_module(dc, sp, web, restore_peop
     for folder in ("reports", "reports-check", "reports-rendered", "reports-url", "backups", "cache", "progress"):
         top = out / folder
         assert top.is_dir(), folder
-        for root, dirs, files in os.walk(str(top)):
+        for root, _dirs, files in os.walk(str(top)):
             assert stat.S_IMODE(os.stat(root).st_mode) & 0o077 == 0, root
             for name in files:
                 mode = stat.S_IMODE(os.stat(os.path.join(root, name)).st_mode)
