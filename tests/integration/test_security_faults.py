@@ -257,11 +257,13 @@ def test_dc_killed_mid_sync_lists_written_failed_not_attempted_and_loses_nothing
             if phase == "planning":
                 assert changed == ever_written, "something was written although planning never finished"
                 assert result.get("written", 0) == 0
-                print("killed while planning (%s): written 0, half-written 0" % killer.killed_at)
+                with capsys.disabled():
+                    print("\nkilled while planning (%s): written 0, half-written 0" % killer.killed_at)
                 continue
             written, failed, not_attempted = classify(result)
-            print("killed while writing (%s): written %d, failed %d, not attempted %d, half-written 0, "
-                  "replaced without backup 0" % (killer.killed_at, len(written), len(failed), len(not_attempted)))
+            with capsys.disabled():
+                print("\nkilled while writing (%s): written %d, failed %d, not attempted %d, half-written 0, "
+                      "replaced without backup 0" % (killer.killed_at, len(written), len(failed), len(not_attempted)))
             assert result["written"] == len(written) > 0 or after == 1
             assert not_attempted, "nobody listed as not attempted after the DC died mid-run"
             assert len(failed) <= 4  # the writes in flight when the DC died
@@ -280,7 +282,8 @@ def test_dc_killed_mid_sync_lists_written_failed_not_attempted_and_loses_nothing
         assert sorted(sam for sam in now if old[sam] not in backups.get(sam, [])) == []
         again = run(dc, capsys, **args)
         assert not again["changed"] and again["counts"]["in_sync"] == BULK
-        print("faults injected: %d; users half-written: 0; photos lost: 0" % faults)
+        with capsys.disabled():
+            print("\nfaults injected: %d; users half-written: 0; photos lost: 0" % faults)
     finally:
         if not dc_is_up(dc):
             start_dc(dc)
