@@ -187,7 +187,7 @@ def test_names_from_the_directory_never_read_or_write_outside_the_chosen_folders
 
 HOSTILE_DISPLAY = [
     "<script>alert('x')</script>", "\"><img src=x onerror=alert(1)>", "=HYPERLINK(\"http://x\",\"y\")",
-    "+cmd|' /C calc'!A0", "@SUM(1+1)", "]]></failure><x>", "Jürgen ☃ \U0001F600 ‮evil", "a\tb;c,d\"e'f",
+    "+cmd|' /C calc'!A0", "@SUM(1+1)", "]]></failure><x>", "Jürgen ☃ \U0001F600 \u202eevil", "a\tb;c,d\"e'f",
 ]
 
 
@@ -214,7 +214,7 @@ def test_hostile_display_names_are_escaped_in_every_report_of_a_real_run(dc, ou,
     for display in HOSTILE_DISPLAY:
         if "\u202e" in display:
             continue
-        assert display.split(" ")[0] in parsed or display in text
+        assert display.split(" ", 1)[0] in parsed or display in text
     assert junit.getroot().find(".//x") is None, "a display name added an element to the JUnit file"
     with open(str(reports / "photosync-report.csv"), newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))

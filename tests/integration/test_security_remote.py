@@ -206,7 +206,7 @@ class _Hostile(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             try:
                 self.wfile.write(b"\xff\xd8\xff\xe0")
-                for _ in range(64):
+                for dummy in range(64):
                     self.wfile.write(b"\0" * 65536)
                     self.server.sent[name] = self.server.sent.get(name, 0) + 65536
             except (BrokenPipeError, ConnectionResetError):

@@ -320,7 +320,7 @@ def test_no_secret_appears_in_any_output_of_any_module(dc, sp, web, restore_peop
         secrets["private_key_line_%d" % i] = line
     found = []
     produced = list(everything_produced(str(out), stdout))
-    assert len(produced) > 20, [name for name, _ in produced]
+    assert len(produced) > 20, [name for name, dummy in produced]
     for where, text in produced:
         for name, secret in secrets.items():
             if secret in text:
