@@ -143,6 +143,11 @@ class ConnectionSettings(object):
 
     @classmethod
     def from_params(cls, params):
+        if not params.get("server"):
+            raise _errors.ConfigurationError(
+                "no directory server given",
+                hint="Set server (for example in module_defaults for group/photosync.ad.ldap) or the "
+                     "PHOTOSYNC_LDAP_SERVER environment variable")
         names = ldap_connection_spec().keys()
         return cls(**dict((name, params.get(name)) for name in names if params.get(name) is not None))
 

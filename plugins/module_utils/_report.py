@@ -789,6 +789,13 @@ _RUN_LABELS = (("check_mode", "Check mode"), ("scope", "Scope"), ("source", "Sou
 def _run_value(value):
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, list) and value and all(isinstance(v, dict) and "report" in v for v in value):
+        # merged_from: one readable line per part
+        return "; ".join("%s (%s people%s)" % (v.get("report"), v.get("total"),
+                                               ", " + _run_value(v["scope"]) if v.get("scope") else "")
+                         for v in value)
+    if isinstance(value, list) and all(not isinstance(v, (dict, list)) for v in value):
+        return "; ".join(str(v) for v in value)
     if isinstance(value, (dict, list)):
         return json.dumps(value, sort_keys=True, default=str)
     return value
@@ -941,6 +948,13 @@ def merge_reports(json_paths, out_dir, formats, include_photos=True):
             unmatched.extend(sorted(keys))
         if len(json_paths) > 1:
             writer.run_info["merged_from"] = merged_from
+            # The merged report covers every part's scope, not only the first one's.
+            scopes = []
+            for part in merged_from:
+                scope = _run_value(part["scope"]) if part["scope"] not in (None, "") else None
+                if scope is not None and scope not in scopes:
+                    scopes.append(scope)
+            writer.run_info["scope"] = scopes
         # The newest input's time, not now: merging the same reports again gives the same bytes.
         writer.generated_at = max(generated) if any(generated) else utc_now()
         paths = writer.finish({"changed": any_changed, "unmatched_source_keys": unmatched,

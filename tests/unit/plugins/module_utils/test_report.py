@@ -396,6 +396,10 @@ def test_merge_sums_counts_and_concatenates_people(tmp_path):
     assert [p["user"] for p in report["people"]] == [r["user"] for r, _c, _d in staff + students]
     assert report["generated_at"] == "2026-12-01T10:05:00Z"
     assert [m["scope"] for m in report["run"]["merged_from"]] == ["OU=Staff", "OU=Students"]
+    # the merged header names every part's scope, readably (it showed the first part's and raw JSON)
+    assert report["run"]["scope"] == ["OU=Staff", "OU=Students"]
+    head = open(merged["reports"]["html"], encoding="utf-8").read().split("<table", 1)[0]
+    assert "OU=Staff; OU=Students" in head and "{&quot;" not in head and '{"' not in head
     # the photos travel with the people: the merged HTML shows the same pictures
     html = _parse(merged["reports"]["html"])
     imgs = [base64.b64decode(a["src"].split(",", 1)[1]) for t, a in html.tags if t == "img"]

@@ -108,3 +108,18 @@ def test_a_task_with_a_file_source_loads_no_http_stack(module, args):
     report = json.loads(done.stdout)
     assert report["result"]["failed"] and "connection refused" in report["result"]["msg"], report["result"]
     assert report["loaded"] == []
+
+
+@pytest.mark.parametrize("module,args", [
+    (thumbnail_photo, {"identity": "alice", "path": "a.jpg"}),
+    (thumbnail_photo_info, {"identities": ["alice"]}),
+])
+def test_no_server_is_a_clear_error_not_a_traceback(capsys, monkeypatch, module, args):
+    """Regression: without server (no option, no PHOTOSYNC_LDAP_SERVER) the modules crashed with
+    "TypeError: ... missing 'server'" (seen from the sync role); now they say what to set."""
+    monkeypatch.delenv("PHOTOSYNC_LDAP_SERVER", raising=False)
+    merged = dict(NOWHERE, **args)
+    del merged["server"]
+    result = run(module, merged, capsys)
+    assert result["failed"] and "no directory server given" in result["msg"], result["msg"]
+    assert "PHOTOSYNC_LDAP_SERVER" in result["msg"] and "TypeError" not in result.get("exception", "")
