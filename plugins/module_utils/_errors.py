@@ -15,7 +15,12 @@ __metaclass__ = type
 
 
 class PhotoSyncError(Exception):
-    """Base of every error this collection raises on purpose."""
+    """Base of every error this collection raises on purpose.
+
+    ``run_wide`` (default False; True on a subclass or an instance) says the error would repeat for
+    everybody, so a bulk run stops."""
+
+    run_wide = False
 
     def __init__(self, message, user=None, hint=None):
         super(PhotoSyncError, self).__init__(message)

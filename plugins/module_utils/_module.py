@@ -42,7 +42,29 @@ def build(argument_spec, requires=(), **kwargs):
     that is not installed (after option validation, so option errors come first)."""
     module = AnsibleModule(argument_spec=argument_spec, **kwargs)
     require(module, *requires)
+    warn_insecure(module)
     return module
+
+
+def insecure_options(params, prefix=""):
+    """Names of the certificate-validation options that are turned off (``validate_certs``,
+    ``url_validate_certs``, ``sharepoint.validate_certs``, ... at any depth of dict options)."""
+    found = []
+    for name, value in sorted((params or {}).items()):
+        if name.startswith("_ansible"):
+            continue
+        if name.endswith("validate_certs") and value is False:
+            found.append(prefix + name)
+        elif isinstance(value, dict):
+            found.extend(insecure_options(value, prefix + name + "."))
+    return found
+
+
+def warn_insecure(module):
+    """Certificates not validated work, but every run says so (a lab setting must not go unnoticed)."""
+    for name in insecure_options(module.params):
+        module.warn("%s=false: the server's certificate is not validated, so anyone on the network path can "
+                    "pose as the server and read the credentials sent to it; use the CA option instead" % name)
 
 
 def require(module, *libraries):

@@ -183,27 +183,55 @@ def _collection(value):
     if isinstance(value, dict):
         for key in ("results", "value"):
             if key in value:
-                return value[key] or []
+                return _collection(value[key])
         return []
-    return list(value)
+    if not isinstance(value, list):
+        raise _malformed("a collection is a %s, not a list" % type(value).__name__)
+    return value
+
+
+# Keys one of which every entity this client reads has (a profile - the null profile of the verbose shape
+# too, with every field null -, a search answer).  A document with none of them is not an answer we know:
+# reading it as "no profile" would turn a broken proxy or a changed API into "no photo".
+_ENTITY_KEYS = ("AccountName", "UserProfileProperties", "PictureUrl", "query", "PrimaryQueryResult")
+
+
+# Functions whose null result comes wrapped in the function's name ({"d": {"GetPropertiesFor": null}}).
+_FUNCTIONS = ("GetPropertiesFor", "GetMyProperties", "GetUserProfilePropertyFor", "query", "postquery")
+
+
+def _malformed(detail):
+    return SourceError("SharePoint answered with a document this client does not understand (%s)" % detail,
+                       hint="A proxy or login page in between, or an unexpected SharePoint version; nothing is "
+                            "changed for this person")
 
 
 def _entity(doc):
-    """The entity of a verbose (under ``d``) or nometadata (top level) answer; None for a null."""
-    if doc is None or not isinstance(doc, dict):
-        return None
+    """The entity of a verbose (under ``d``) or nometadata (top level) answer; None for a null.
+
+    Anything else (an empty body, JSON that is not an object, an unknown shape) raises SourceError: it
+    is never "no profile"."""
+    if doc is None:
+        raise _malformed("an empty answer")
+    if not isinstance(doc, dict):
+        raise _malformed("JSON %s, not an object" % type(doc).__name__)
     if doc.get("odata.null") is True:
         return None
     entity = doc["d"] if "d" in doc else doc
-    if entity is None or not isinstance(entity, dict):
+    if entity is None:
         return None
+    if not isinstance(entity, dict):
+        raise _malformed("the entity is a %s, not an object" % type(entity).__name__)
     # A function result wrapped in its name: {"d": {"GetPropertiesFor": null}}
     data_keys = [k for k in entity if k != "__metadata" and not k.startswith("odata.")]
     if len(data_keys) == 1 and (entity[data_keys[0]] is None or isinstance(entity[data_keys[0]], dict)) \
             and data_keys[0] not in ("UserProfileProperties",):
         inner = entity[data_keys[0]]
-        if inner is None or "AccountName" in inner or "PrimaryQueryResult" in inner:
+        if inner is None and data_keys[0] in _FUNCTIONS or inner is not None and (
+                "AccountName" in inner or "PrimaryQueryResult" in inner):
             return inner
+    if not any(key in entity for key in _ENTITY_KEYS):
+        raise _malformed("none of %s in it" % ", ".join(_ENTITY_KEYS))
     return entity
 
 

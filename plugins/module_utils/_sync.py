@@ -214,7 +214,7 @@ class Spool(object):
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-_CACHE_MAGIC = b"photosync-normalized-1\n"
+_CACHE_MAGIC = b"photosync-normalized-2\n"
 
 
 class NormalizationCache(object):
@@ -234,8 +234,11 @@ class NormalizationCache(object):
             raise _errors.ConfigurationError("cannot create cache_dir %s: %s" % (folder, exc.strerror or exc))
         self.salt = "%s|%s" % (profile.fingerprint, pillow_version())
 
+    def _key(self, data):
+        return hashlib.sha256(hashlib.sha256(data).digest() + self.salt.encode("ascii")).hexdigest()
+
     def _path(self, data):
-        key = hashlib.sha256(hashlib.sha256(data).digest() + self.salt.encode("ascii")).hexdigest()
+        key = self._key(data)
         return os.path.join(self.folder, key[:2], key + ".jpg")
 
     def get(self, data):
@@ -249,8 +252,10 @@ class NormalizationCache(object):
             if not blob.startswith(_CACHE_MAGIC):
                 raise ValueError("not a cache entry")
             header, photo = blob[len(_CACHE_MAGIC):].split(b"\n", 1)
-            sha256, width, height = header.decode("ascii").split(" ")
-            if hashlib.sha256(photo).hexdigest() != sha256:
+            key, sha256, width, height = header.decode("ascii").split(" ")
+            # The entry names the key it was made for: another entry copied or renamed over this one
+            # (a foreign or tampered cache) is not this source's photo, however valid it looks.
+            if key != self._key(data) or hashlib.sha256(photo).hexdigest() != sha256:
                 raise ValueError("damaged")
             return _image.Photo(photo, sha256, int(width), int(height), "JPEG")
         except (ValueError, UnicodeDecodeError):
@@ -258,7 +263,8 @@ class NormalizationCache(object):
 
     def put(self, data, photo):
         path = self._path(data)
-        blob = _CACHE_MAGIC + ("%s %d %d\n" % (photo.sha256, photo.width, photo.height)).encode("ascii") + photo.data
+        blob = _CACHE_MAGIC + ("%s %s %d %d\n" % (self._key(data), photo.sha256, photo.width, photo.height)
+                               ).encode("ascii") + photo.data
         try:
             if not os.path.isdir(os.path.dirname(path)):
                 os.makedirs(os.path.dirname(path), 0o700)
@@ -496,7 +502,7 @@ class Run(object):
             if self.stopped is not None:
                 outcome.fail("error", _errors.PhotoSyncError(
                     "not attempted: the run stopped (%s)" % self.stopped.message(),
-                    user=_reconcile.user_name(outcome.person)))
+                    user=_reconcile.user_name(outcome.person)), reasons=["not attempted"])
                 continue
             self._load(index, outcome, spool)
             _reconcile.apply_outcome(self.directory, outcome, self.policy)
@@ -536,6 +542,11 @@ class Run(object):
                 self.progress.update("stopped", len(self.records), None, force=True)
                 raise RunStopped(abort.outcome.message(), self.result([], [], None, False),
                                  cause=abort.outcome.exception)
+            except _errors.PhotoSyncError as exc:
+                # The directory went away while people were being read: nothing was written yet.
+                self.progress.update("stopped", len(self.records), None, force=True)
+                raise RunStopped("the run stopped while planning, before anything was written: %s" % exc,
+                                 self.result([], [], None, False), cause=exc)
             total = len(self.records)
             ambiguous = self.ambiguous_keys()
             unmatched = self.unmatched_keys()
@@ -594,7 +605,9 @@ class Run(object):
                 result, hint="Look at the people listed in not_in_sync (or the report); if the changes are "
                              "wanted, raise max_changes for this run")
         if self.stopped is not None:
-            raise RunStopped("the run stopped after %d writes: %s" % (result["written"], self.stopped.message()),
+            not_attempted = sum(1 for o in self.records if "not attempted" in o.reasons and not o.written)
+            raise RunStopped("the run stopped after %d writes (%d not attempted; each person's status is in "
+                             "not_in_sync): %s" % (result["written"], not_attempted, self.stopped.message()),
                              result, cause=self.stopped.exception)
         failed = [o for o in self.records if o.status in _reconcile.PROBLEMS]
         if failed and self.options.fail_on_error:

@@ -157,7 +157,6 @@ def test_no_picture_at_all(doc):
 
 
 @pytest.mark.parametrize("doc", [
-    None,
     {"d": None},
     {"odata.null": True},
     {"d": {"GetPropertiesFor": None}},
@@ -165,9 +164,27 @@ def test_no_picture_at_all(doc):
     {"d": {"__metadata": {"type": "SP.UserProfiles.PersonProperties"}, "AccountName": None, "DisplayName": None,
            "PictureUrl": None, "UserProfileProperties": {"results": []}}},
     {"AccountName": None, "PictureUrl": None, "UserProfileProperties": []},
-], ids=["none", "d-null", "odata-null", "fn-null", "verbose-empty", "nometadata-empty"])
+], ids=["d-null", "odata-null", "fn-null", "verbose-empty", "nometadata-empty"])
 def test_null_profiles_mean_no_profile(doc):
     assert sp.parse_person_properties(doc) is None
+
+
+@pytest.mark.parametrize("doc", [
+    None,                                                   # an empty 200 answer
+    [], "Sign in", 5,                                       # JSON that is not an object
+    {"d": "x"}, {"d": []},                                  # an entity of the wrong type
+    {"unexpected": {"Name": "x"}}, {"error": None},         # an unknown shape
+    {"AccountName": "a", "UserProfileProperties": 5},       # a collection of the wrong type
+    {"d": {"AccountName": "a", "UserProfileProperties": {"results": "x"}}},
+], ids=["empty", "list", "string", "number", "d-string", "d-list", "unknown", "error-null", "props-int",
+        "props-results-string"])
+def test_malformed_profiles_are_errors_never_no_profile(doc):
+    """Security (issue 12): a profile answer this client does not understand is that person's error, never
+    "no profile" (which missing_source=remove would turn into a removal).  Failed before the fix: these were
+    None (no profile) or a TypeError."""
+    with pytest.raises(sp.SourceError) as caught:
+        sp.parse_person_properties(doc)
+    assert "does not understand" in str(caught.value)
 
 
 def test_parse_string_value_both_shapes():
