@@ -21,11 +21,19 @@ def directory(dc):
         yield opened
 
 
-def test_change_point_matches_independent_reader(dc, directory, ldap_connect):
+def plain_connection(dc):
+    """A plain ldap3 connection without schema checks (rootDSE attributes are operational)."""
+    import ssl
+    import ldap3
+    tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=dc["ca_cert"])
+    server = ldap3.Server(dc["server"], port=dc["ldaps_port"], use_ssl=True, tls=tls, get_info=ldap3.NONE)
+    return ldap3.Connection(server, user=dc["admin"]["username"], password=dc["admin"]["password"], auto_bind=True)
+
+
+def test_change_point_matches_independent_reader(dc, directory):
     import ldap3
     point = _ldap.dc_change_point(directory)
-    conn = ldap_connect()
-    conn.check_names = False  # rootDSE operational attributes are not in the schema ldap3 read
+    conn = plain_connection(dc)
     conn.search("", "(objectClass=*)", search_scope=ldap3.BASE, attributes=["dsServiceName", "highestCommittedUSN"])
     raw = conn.response[0]["raw_attributes"]
     assert point["service_name"] == raw["dsServiceName"][0].decode()
