@@ -229,7 +229,20 @@ def main(argv=None):
                         help="photos, state, cache and playbooks (default: <tmp>/photosync-bench)")
     parser.add_argument("--loop-people", type=int, default=LOOP_PEOPLE,
                         help="people in the thumbnail_photo loop baseline (default 100)")
+    parser.add_argument("--cleanup", action="store_true",
+                        help="at the end, delete the benchmark OU with its people and the work dir's files for N")
     args = parser.parse_args(argv)
+    try:
+        return run(args)
+    finally:
+        if args.cleanup:
+            benchdata.remove_people(benchdata.load_dc(args.dc_dir))
+            for name in ("photos", "state", "cache"):
+                shutil.rmtree(os.path.join(os.path.abspath(args.work_dir), "%s-%d" % (name, args.people)),
+                              ignore_errors=True)
+
+
+def run(args):
     n = args.people
     work = os.path.abspath(args.work_dir)
     photo_dir = os.path.join(work, "photos-%d" % n)

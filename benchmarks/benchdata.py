@@ -166,3 +166,13 @@ def change_photos(photo_dir, names, generation):
     for name in names:
         i = int(name[len("bench"):])
         _write_photo((os.path.join(photo_dir, name + ".jpg"), i * 7919 + 1000003 * generation))
+
+
+def remove_people(dc):
+    """Delete the benchmark OU and everyone in it (``--cleanup``)."""
+    ou = bench_ou(dc)
+    conn = connect(dc)
+    for dn in existing_people(conn, ou).values():
+        conn.delete(dn)
+    conn.delete(ou)
+    conn.unbind()
