@@ -9,7 +9,7 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
     # The sharepoint option.  Paired one-to-one with
-    # plugins/module_utils/_sharepoint.py:sharepoint_spec(); change both together.
+    # plugins/module_utils/_sources.py:sharepoint_spec(); change both together.
     DOCUMENTATION = r"""
 options:
   sharepoint:
@@ -150,7 +150,7 @@ options:
 """
 
     # The graph option.  Paired one-to-one with
-    # plugins/module_utils/_graph.py:graph_spec(); change both together.
+    # plugins/module_utils/_sources.py:graph_spec(); change both together.
     GRAPH = r"""
 options:
   graph:

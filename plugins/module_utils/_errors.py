@@ -112,3 +112,7 @@ class RemoteServiceError(SourceError):
 
 class BackupError(PhotoSyncError):
     """A backup could not be written or read; nothing was changed in the directory."""
+
+
+class ReportError(PhotoSyncError):
+    """A drift report could not be written, or a report given to read is not one."""

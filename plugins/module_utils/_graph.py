@@ -22,8 +22,6 @@ import re
 import uuid
 from urllib.parse import quote
 
-from ansible.module_utils.basic import env_fallback
-
 from ansible_collections.photosync.ad.plugins.module_utils._errors import (
     ConfigurationError,
     PhotoSyncError,
@@ -37,7 +35,7 @@ from ansible_collections.photosync.ad.plugins.module_utils._http import (
     parse_retry_after,
     url_origin,
 )
-from ansible_collections.photosync.ad.plugins.module_utils import _msauth
+from ansible_collections.photosync.ad.plugins.module_utils import _msauth, _sources
 from ansible_collections.photosync.ad.plugins.module_utils._photo import SourcePhoto
 
 DEFAULT_GRAPH_URL = "https://graph.microsoft.com"
@@ -54,31 +52,9 @@ def graph_resource(graph_url):
 
 
 def graph_spec():
-    """The ``graph`` option.  Documented by doc fragment photosync.ad.sharepoint.graph (GRAPH)."""
-    return {
-        "graph": dict(
-            type="dict",
-            options=dict(
-                auth=dict(type="str", choices=["certificate", "token"]),
-                tenant_id=dict(type="str", fallback=(env_fallback, ["PHOTOSYNC_AZURE_TENANT_ID"])),
-                client_id=dict(type="str", fallback=(env_fallback, ["PHOTOSYNC_AZURE_CLIENT_ID"])),
-                certificate_path=dict(type="path", fallback=(env_fallback, ["PHOTOSYNC_AZURE_CERTIFICATE_PATH"])),
-                certificate_thumbprint=dict(type="str"),
-                authority=dict(type="str", default=_msauth.DEFAULT_AUTHORITY),
-                token=dict(type="str", no_log=True, fallback=(env_fallback, ["PHOTOSYNC_GRAPH_TOKEN"])),
-                graph_url=dict(type="str", default=DEFAULT_GRAPH_URL),
-                user_key=dict(type="str", default="userPrincipalName",
-                              choices=["userPrincipalName", "mail", "onPremisesImmutableId"]),
-                user_template=dict(type="str"),
-                photo_size=dict(type="str", default="original", choices=["original"] + list(PHOTO_SIZES)),
-                validate_certs=dict(type="bool", default=True),
-                ca_cert=dict(type="path"),
-                timeout=dict(type="int", default=30),
-                retries=dict(type="int", default=5),
-                max_concurrency=dict(type="int", default=4),
-            ),
-        )
-    }
+    """The ``graph`` option, defined once in the light ``_sources`` module (so module shells need not import
+    this one).  Documented by doc fragment photosync.ad.sharepoint.graph (GRAPH)."""
+    return _sources.graph_spec()
 
 
 def graph_settings(params):

@@ -25,15 +25,13 @@ from collections import namedtuple
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit, parse_qs
 
-from ansible.module_utils.basic import env_fallback
-
 from ansible_collections.photosync.ad.plugins.module_utils._errors import (
     ConfigurationError,
     PhotoSyncError,
     SourceError,
 )
 from ansible_collections.photosync.ad.plugins.module_utils._http import HttpClient, decode_json, url_origin
-from ansible_collections.photosync.ad.plugins.module_utils import _files, _image, _msauth
+from ansible_collections.photosync.ad.plugins.module_utils import _files, _image, _msauth, _sources
 from ansible_collections.photosync.ad.plugins.module_utils._photo import SourcePhoto
 
 PEOPLE_SOURCE_ID = "b09a7990-05ea-4af9-81ef-edfab16c4e31"
@@ -46,34 +44,9 @@ ACCEPT = {
 
 
 def sharepoint_spec():
-    """The ``sharepoint`` option.  Documented by doc fragment photosync.ad.sharepoint (DOCUMENTATION)."""
-    return {
-        "sharepoint": dict(
-            type="dict",
-            options=dict(
-                site_url=dict(type="str", required=True),
-                mysite_url=dict(type="str"),
-                flavor=dict(type="str", default="onprem", choices=["onprem", "online"]),
-                auth=dict(type="str", choices=["ntlm", "kerberos", "certificate", "token"]),
-                username=dict(type="str", fallback=(env_fallback, ["PHOTOSYNC_SP_USERNAME"])),
-                password=dict(type="str", no_log=True, fallback=(env_fallback, ["PHOTOSYNC_SP_PASSWORD"])),
-                tenant_id=dict(type="str", fallback=(env_fallback, ["PHOTOSYNC_AZURE_TENANT_ID"])),
-                client_id=dict(type="str", fallback=(env_fallback, ["PHOTOSYNC_AZURE_CLIENT_ID"])),
-                certificate_path=dict(type="path", fallback=(env_fallback, ["PHOTOSYNC_AZURE_CERTIFICATE_PATH"])),
-                certificate_thumbprint=dict(type="str"),
-                authority=dict(type="str", default=_msauth.DEFAULT_AUTHORITY),
-                token=dict(type="str", no_log=True, fallback=(env_fallback, ["PHOTOSYNC_SP_TOKEN"])),
-                validate_certs=dict(type="bool", default=True),
-                ca_cert=dict(type="path"),
-                timeout=dict(type="int", default=30),
-                retries=dict(type="int", default=5),
-                max_concurrency=dict(type="int", default=4),
-                photo_size=dict(type="str", default="L", choices=["L", "M", "S"]),
-                account_template=dict(type="str"),
-                odata=dict(type="str", default="verbose", choices=["verbose", "nometadata"]),
-            ),
-        )
-    }
+    """The ``sharepoint`` option, defined once in the light ``_sources`` module (so module shells need not import
+    this one).  Documented by doc fragment photosync.ad.sharepoint (DOCUMENTATION)."""
+    return _sources.sharepoint_spec()
 
 
 def _apply_defaults(params, spec):

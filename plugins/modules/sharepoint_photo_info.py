@@ -179,30 +179,21 @@ photos:
       type: str
 """
 
-import traceback
-
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.photosync.ad.plugins.module_utils import _errors, _graph, _http, _sharepoint
+from ansible_collections.photosync.ad.plugins.module_utils import _graph, _module, _sharepoint
 
 
 def main():
     argument_spec = _sharepoint.sharepoint_spec()
     argument_spec.update(_graph.graph_spec())
     argument_spec.update(_sharepoint.photo_info_spec())
-    module = AnsibleModule(
-        argument_spec=argument_spec,
+    module = _module.build(
+        argument_spec, requires=("requests",),
         supports_check_mode=True,
         required_one_of=[("sharepoint", "graph"), ("accounts", "all")],
         mutually_exclusive=[("sharepoint", "graph"), ("accounts", "all")],
     )
-    if not _http.HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib("requests"), exception=_http.REQUESTS_IMPORT_ERROR)
-    try:
+    with _module.failures(module):
         photos = _sharepoint.collect_photo_info(module.params)
-    except _errors.PhotoSyncError as exc:
-        details = {"status": exc.status} if getattr(exc, "status", None) is not None else {}
-        module.fail_json(msg=str(exc), exception=traceback.format_exc(), **details)
     module.exit_json(changed=False, photos=photos)
 
 

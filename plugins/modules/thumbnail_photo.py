@@ -31,6 +31,9 @@ author:
   - photosync.ad developers (@photosync)
 extends_documentation_fragment:
   - photosync.ad.ldap
+  - photosync.ad.target
+  - photosync.ad.sources
+  - photosync.ad.sources.url_client
   - photosync.ad.image
   - photosync.ad.sharepoint
   - photosync.ad.sharepoint.graph
@@ -44,20 +47,6 @@ attributes:
     description: Shows a summary of the photo before and after (SHA-256, bytes, width, height, format),
       headed with the user and the attribute.
 options:
-  identity:
-    description:
-      - The user whose photo this is.
-      - A distinguishedName, objectGUID, objectSid, sAMAccountName (V(alice) or V(EXAMPLE\\alice)),
-        userPrincipalName or mail address; see O(identity_type).
-      - It must match exactly one person, or the task fails naming the matches.
-    type: str
-    required: true
-  identity_type:
-    description:
-      - What O(identity) is. V(auto) decides by its form; see M(photosync.ad.thumbnail_photo_info).
-    type: str
-    default: auto
-    choices: [auto, dn, objectGUID, objectSid, sAMAccountName, userPrincipalName, mail]
   state:
     description:
       - V(present) sets the photo from the one source given (O(path), O(url), O(content), O(restore_from),
@@ -77,52 +66,6 @@ options:
     type: str
     default: thumbnailPhoto
     choices: [thumbnailPhoto, jpegPhoto]
-  path:
-    description:
-      - A photo file on the host that runs the module.
-      - The module usually runs on the controller or an admin host with C(delegate_to) V(localhost),
-        so this is a path there. Any image format the image pipeline reads is accepted.
-    type: path
-  url:
-    description:
-      - Download the photo from this http or https URL.
-      - The server must answer with an image content type (or C(application/octet-stream)); an HTML page
-        (a login or error page) is refused before anything is written.
-    type: str
-  url_headers:
-    description:
-      - Extra HTTP headers for O(url), for example an C(Authorization) header.
-    type: dict
-    default: {}
-  url_timeout:
-    description:
-      - Seconds to wait for the O(url) download.
-    type: int
-    default: 30
-  url_max_bytes:
-    description:
-      - Refuse a download larger than this many bytes.
-    type: int
-    default: 20971520
-  url_validate_certs:
-    description:
-      - Validate the certificate of an https O(url). Keep it on; use O(url_ca_cert) for a private CA.
-    type: bool
-    default: true
-  url_ca_cert:
-    description:
-      - PEM file of the CA that issued the certificate of O(url)'s server.
-    type: path
-  content:
-    description:
-      - The photo itself, base64-encoded.
-    type: str
-  restore_from:
-    description:
-      - A backup written by this collection (the photo file or its C(.json) sidecar) to put back.
-      - The bytes are restored exactly as they were saved; the image options do not apply, and the
-        sidecar's SHA-256 must match the file.
-    type: path
   force:
     description:
       - Write even if another writer changed the photo between this module's read and its write.
@@ -289,26 +232,21 @@ source_version:
   type: str
 """
 
-import traceback
-
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
 from ansible_collections.photosync.ad.plugins.module_utils import (
-    _errors, _graph, _http, _image, _ldap, _reconcile, _sharepoint, _sources,
+    _errors, _image, _ldap, _module, _reconcile, _sources,
 )
 
 SOURCES = list(_sources.SOURCE_OPTIONS)
+# What the action was called before the shared statuses existed; the result keeps these names.
+ACTIONS = {"add": "added", "update": "updated", "remove": "removed", "in_sync": "unchanged"}
 
 
 def argument_spec():
     spec = _ldap.ldap_connection_spec()
-    spec.update(_image.image_argument_spec())
+    spec.update(_sources.target_spec())
     spec.update(_sources.source_spec())
-    spec.update(_sharepoint.sharepoint_spec())
-    spec.update(_graph.graph_spec())
+    spec.update(_image.image_argument_spec())
     spec.update(
-        identity=dict(type="str", required=True),
-        identity_type=dict(type="str", default="auto", choices=list(_ldap.IDENTITY_TYPES)),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         attribute=dict(type="str", default="thumbnailPhoto", choices=list(_ldap.PHOTO_ATTRIBUTES)),
         force=dict(type="bool", default=False),
@@ -318,55 +256,65 @@ def argument_spec():
     return spec
 
 
+def result(outcome, attribute, diff):
+    """The task result of one reconciled person (never the photo bytes)."""
+    person = outcome.person
+    header = "%s (%s) %s" % (_reconcile.user_name(person), person.dn, attribute)
+    res = dict(
+        changed=outcome.is_change, action=ACTIONS[outcome.status], dn=person.dn,
+        sAMAccountName=person.sam_account_name, attribute=attribute, before=outcome.before, after=outcome.after,
+        backup_file=outcome.backup_file, source=outcome.source, source_version=outcome.source_version)
+    if diff:
+        res["diff"] = dict(before=outcome.before or dict(present=False), after=outcome.after or dict(present=False),
+                           before_header=header, after_header=header)
+    return res
+
+
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(),
-        supports_check_mode=True,
+    module = _module.build(
+        argument_spec(), requires=("ldap3", "Pillow"), supports_check_mode=True,
         mutually_exclusive=[SOURCES],
-        required_if=[
-            ("state", "present", SOURCES, True),
-            ("backup", True, ["backup_dir"]),
-        ],
+        required_if=[("state", "present", SOURCES, True), ("backup", True, ["backup_dir"])],
     )
     params = module.params
     if params["state"] == "absent" and any(params.get(name) is not None for name in SOURCES):
         module.fail_json(msg="state=absent removes the photo and takes no source; remove %s" % ", ".join(
             name for name in SOURCES if params.get(name) is not None))
-    if not _ldap.HAS_LDAP3:
-        module.fail_json(msg=missing_required_lib("ldap3"), exception=_ldap.LDAP3_IMPORT_ERROR)
-    if not _image.HAS_PIL:
-        module.fail_json(msg=missing_required_lib("Pillow"), exception=_image.PIL_IMPORT_ERROR)
-    if (params["sharepoint"] or params["graph"]) and not _http.HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib("requests"), exception=_http.REQUESTS_IMPORT_ERROR)
+    if params["sharepoint"] or params["graph"]:
+        _module.require(module, "requests")
 
-    try:
+    with _module.failures(module):
+        # Everything that can be refused is refused before the directory is contacted.
         profile = _image.ImageProfile.from_params(params)
-        with _ldap.Directory(_ldap.ConnectionSettings.from_params(params)) as directory:
-            user = directory.resolve(params["identity"], params["identity_type"])
-            netbios = directory.netbios_domain() if _sources.needs_netbios_domain(params) else None
-            source = _sources.build_source(params, netbios)
-            if source is None and params["state"] == "present":
-                # Ansible accepts a source whose value is null or "", typically a templated backup_file.
-                raise _errors.ConfigurationError(
-                    "state=present needs a photo source, but the one given is empty (null or '')",
-                    hint="An empty restore_from usually comes from a backup_file of a task that took no "
-                         "backup (check mode, or nothing to replace); guard it with "
-                         "'when: result.backup_file is not none'")
-            current = directory.read_values(user.dn, params["attribute"])
-            desired, version = _reconcile.desired_photo(user, params["state"], source, profile)
-            change = _reconcile.plan(user, params["attribute"], current, desired, source, version)
-            backup_file = _reconcile.apply(directory, change, check_mode=module.check_mode, force=params["force"],
-                                           backup_dir=params["backup_dir"] if params["backup"] else None)
-    except _errors.PhotoSyncError as exc:
-        module.fail_json(msg=str(exc), exception=traceback.format_exc())
+        policy = _reconcile.Policy(params["state"], params["attribute"], params["force"], module.check_mode,
+                                   params["backup_dir"] if params["backup"] else None)
+        source = _sources.build_source(params)
+        if source is None and params["state"] == "present":
+            # Ansible accepts a source whose value is null or "", typically a templated backup_file.
+            raise _errors.ConfigurationError(
+                "state=present needs a photo source, but the one given is empty (null or '')",
+                hint="An empty restore_from usually comes from a backup_file of a task that took no "
+                     "backup (check mode, or nothing to replace); guard it with "
+                     "'when: result.backup_file is not none'")
+        settings = _ldap.ConnectionSettings.from_params(params)
+        with _ldap.Directory(settings) as directory:
+            person = directory.resolve(params["identity"], params["identity_type"])
+            _sources.bind_to_directory(source, directory)
+            current = directory.read_values(person.dn, params["attribute"])
+            fetched = _reconcile.fetch(source, person) if source is not None else None
+            outcome = _reconcile.reconcile_person(directory, person, current, fetched, profile, policy,
+                                                  source=source)
+    if outcome.status == "no_source":
+        # One named person without a photo in the source is a failed task: nothing was changed.
+        _module.fail(module, _errors.SourceError("%s has no photo for this user" % outcome.source,
+                                                 user=_reconcile.user_name(person), hint="Nothing was changed"))
+    if outcome.status not in ACTIONS:
+        _module.fail(module, outcome.exception, tb=outcome.traceback)
 
     taken_from = (getattr(source, "sidecar", None) or {}).get("dn")
-    if taken_from and taken_from.lower() != change.user.dn.lower():
-        module.warn("restored a backup taken from %s onto %s" % (taken_from, change.user.dn))
-    result = _reconcile.result(change, backup_file)
-    if not module._diff:
-        result.pop("diff")
-    module.exit_json(**result)
+    if taken_from and taken_from.lower() != person.dn.lower():
+        module.warn("restored a backup taken from %s onto %s" % (taken_from, person.dn))
+    module.exit_json(**result(outcome, params["attribute"], module._diff))
 
 
 if __name__ == "__main__":

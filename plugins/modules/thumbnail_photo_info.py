@@ -237,33 +237,22 @@ users:
       returned: when O(include_content=true) and a photo is set
 """
 
-import traceback
-
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.photosync.ad.plugins.module_utils import _errors, _image, _ldap, _photo_info
+from ansible_collections.photosync.ad.plugins.module_utils import _ldap, _module, _photo_info
 
 
 def main():
     argument_spec = _ldap.ldap_connection_spec()
     argument_spec.update(_photo_info.info_spec())
-    module = AnsibleModule(
-        argument_spec=argument_spec,
+    module = _module.build(
+        argument_spec, requires=("ldap3", "Pillow"),
         supports_check_mode=True,
         required_one_of=[("identities", "filter")],
         mutually_exclusive=[("identities", "filter")],
     )
-    if not _ldap.HAS_LDAP3:
-        module.fail_json(msg=missing_required_lib("ldap3"), exception=_ldap.LDAP3_IMPORT_ERROR)
-    if not _image.HAS_PIL:
-        module.fail_json(msg=missing_required_lib("Pillow"), exception=_image.PIL_IMPORT_ERROR)
-
-    try:
+    with _module.failures(module):
         settings = _ldap.ConnectionSettings.from_params(module.params)
         with _ldap.Directory(settings) as directory:
             users = _photo_info.collect(directory, module.params)
-    except _errors.PhotoSyncError as exc:
-        module.fail_json(msg=str(exc), exception=traceback.format_exc())
     module.exit_json(changed=False, users=users)
 
 

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from ansible_collections.photosync.ad.plugins.module_utils import _backup, _errors, _image, _reconcile, _sources
-from ansible_collections.photosync.ad.plugins.module_utils._photo import DirectoryUser
+from ansible_collections.photosync.ad.plugins.module_utils._photo import DirectoryUser, SourcePhoto
 
 USER = DirectoryUser("CN=Alice,OU=Staff,DC=example,DC=test", "alice", "alice@example.test", None,
                      "0d6c3a8e-6b9d-4a4e-9d8a-2f8f1a0b6c11", None, "Alice")
@@ -25,36 +25,79 @@ def jpeg(colour=(200, 30, 30), size=(320, 240)):
     return out.getvalue()
 
 
-@pytest.mark.parametrize("current,desired,action", [
-    ([], b"new", "added"),
-    ([b"old"], b"new", "updated"),
-    ([b"same"], b"same", "unchanged"),
-    ([b"same", b"other"], b"same", "updated"),  # jpegPhoto with two values becomes one
-    ([b"old"], None, "removed"),
-    ([], None, "unchanged"),
+class _Given(object):
+    """A source that hands over fixed bytes (normalize=False: compared exactly as given)."""
+
+    normalize = False
+
+    def describe(self):
+        return "test bytes"
+
+
+def _given(data):
+    return None if data is None else SourcePhoto(data, None, "given", None)
+
+
+@pytest.mark.parametrize("current,desired,status", [
+    ([], b"new", "add"),
+    ([b"old"], b"new", "update"),
+    ([b"same"], b"same", "in_sync"),
+    ([b"same", b"other"], b"same", "update"),  # jpegPhoto with two values becomes one
 ])
-def test_plan_actions(current, desired, action):
-    assert _reconcile.plan(USER, "thumbnailPhoto", current, desired).action == action
+def test_plan_statuses(current, desired, status):
+    outcome = _reconcile.plan_person(USER, current, _given(desired), _image.ImageProfile(), _reconcile.Policy(),
+                                     source=_Given())
+    assert outcome.status == status and not outcome.written
 
 
-def test_result_never_contains_photo_bytes_and_diff_is_headed():
+@pytest.mark.parametrize("current,missing,status", [
+    ([b"old"], "remove", "remove"),
+    ([], "remove", "in_sync"),
+    ([b"old"], "keep", "no_source"),
+    ([], "keep", "no_source"),
+])
+def test_no_photo_in_the_source_follows_missing_source(current, missing, status):
+    policy = _reconcile.Policy(missing_source=missing)
+    assert _reconcile.plan_person(USER, current, None, _image.ImageProfile(), policy).status == status
+
+
+def test_state_absent_removes_whatever_the_source():
+    policy = _reconcile.Policy(state="absent")
+    assert _reconcile.plan_person(USER, [b"old"], None, _image.ImageProfile(), policy).status == "remove"
+    assert _reconcile.plan_person(USER, [], None, _image.ImageProfile(), policy).status == "in_sync"
+
+
+def test_a_failing_source_is_an_error_never_no_photo():
+    outage = _errors.RemoteServiceError("HTTP 503", status=503)
+    outcome = _reconcile.plan_person(USER, [b"old"], outage, _image.ImageProfile(),
+                                     _reconcile.Policy(missing_source="remove"))
+    assert outcome.status == "error" and not outcome.run_wide and outcome.error == "HTTP 503"
+    denied = _errors.RemoteServiceError("HTTP 401", status=401)
+    assert _reconcile.plan_person(USER, [], denied, _image.ImageProfile(), _reconcile.Policy()).run_wide
+
+
+def test_outcome_record_never_contains_photo_bytes_and_says_why():
     photo = _image.normalize(jpeg(), _image.ImageProfile())
-    change = _reconcile.plan(USER, "thumbnailPhoto", [jpeg((0, 0, 255))], photo.data)
-    result = _reconcile.result(change)
-    text = json.dumps(result)
+    outcome = _reconcile.plan_person(USER, [jpeg((0, 0, 255))], SourcePhoto(jpeg(), "v1", "a.jpg", None),
+                                     _image.ImageProfile(), _reconcile.Policy())
+    record = outcome.as_dict()
+    text = json.dumps(record)
     assert base64.b64encode(photo.data[:30]).decode()[:20] not in text
-    assert result["after"]["sha256"] == photo.sha256 and result["after"]["width"] == 96
-    assert result["diff"]["before_header"] == "alice (CN=Alice,OU=Staff,DC=example,DC=test) thumbnailPhoto"
-    removed = _reconcile.result(_reconcile.plan(USER, "thumbnailPhoto", [photo.data], None))
-    assert removed["after"] is None and removed["diff"]["after"] == {"present": False}
+    assert record["status"] == "update" and record["after"]["sha256"] == photo.sha256
+    assert record["after"]["width"] == 96 and record["source_version"] == "v1"
+    assert "320x240 is larger than 96x96" in record["reasons"]
+    assert set(record) == {"user", "dn", "display_name", "status", "reasons", "before", "after", "source",
+                           "source_version", "backup_file", "written", "error", "hint"}
 
 
-def test_desired_photo_names_user_and_source_on_bad_image(tmp_path):
+def test_bad_image_is_invalid_source_naming_user_and_source(tmp_path):
     bad = tmp_path / "x.jpg"
     bad.write_bytes(b"%PDF-1.7 not a photo")
-    with pytest.raises(_errors.InvalidImage) as info:
-        _reconcile.desired_photo(USER, "present", _sources.FileSource(str(bad)), _image.ImageProfile())
-    assert str(info.value).startswith("alice: the photo from file %s cannot be used" % bad)
+    source = _sources.FileSource(str(bad))
+    outcome = _reconcile.plan_person(USER, [], _reconcile.fetch(source, USER), _image.ImageProfile(),
+                                     _reconcile.Policy(), source=source)
+    assert outcome.status == "invalid_source"
+    assert outcome.message().startswith("alice: the photo from file %s cannot be used" % bad)
 
 
 def test_backup_round_trip_and_sidecar(tmp_path):

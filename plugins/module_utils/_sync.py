@@ -1,0 +1,602 @@
+# -*- coding: utf-8 -*-
+# Copyright: photosync.ad contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reconcile every person in scope: the engine of thumbnail_photo_sync.
+
+A run has two passes over the one path (``_reconcile``):
+
+1. plan: people are read page by page from the directory (their current photo
+   comes with the search, so nothing else touches LDAP while the paged search is
+   open), the source answers for a chunk of them at a time (``prefetch`` when the
+   source has it, else a small worker pool), and ``plan_person`` decides each
+   one.  Photo bytes of people who are not in sync go to a private spool folder;
+   only small records stay in memory, so memory does not grow with photo sizes.
+   A run-wide error (configuration, TLS, authentication, 401/403) stops here,
+   before anything was written.
+2. apply: unless the circuit breaker (``max_changes``) tripped, every planned
+   change is backed up and written with compare-and-swap (``apply_outcome``);
+   in check mode only the write right is checked, so check mode reports exactly
+   what the real run then does.
+
+Source keys (a file, a URL, an account) that several people resolve to are
+written to nobody; files in a photo folder that match nobody are listed.
+Everything ends in one result dict and, optionally, reports (``_report``).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import hashlib
+import json
+import math
+import os
+import re
+import shutil
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.photosync.ad.plugins.module_utils import _errors, _files, _image, _ldap, _reconcile
+from ansible_collections.photosync.ad.plugins.module_utils._photo import DirectoryUser
+
+REPORT_FORMATS = ("json", "html", "junit", "csv")
+CHUNK = 100  # people handed to the source at once
+DISABLED_FILTER = "(!(userAccountControl:1.2.840.113556.1.4.803:=2))"
+_MAX_CHANGES_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$")
+
+
+def sync_spec():
+    """Options of thumbnail_photo_sync besides the ldap, scope, source and image families
+    (documented in the module itself)."""
+    return dict(
+        attribute=dict(type="str", default="thumbnailPhoto", choices=list(_ldap.PHOTO_ATTRIBUTES)),
+        force=dict(type="bool", default=False),
+        missing_source=dict(type="str", default="keep", choices=list(_reconcile.MISSING_SOURCE)),
+        max_changes=dict(type="str"),
+        backup_dir=dict(type="path"),
+        cache_dir=dict(type="path"),
+        report_dir=dict(type="path"),
+        report_formats=dict(type="list", elements="str", default=["json"], choices=list(REPORT_FORMATS)),
+        report_include_photos=dict(type="bool", default=True),
+        progress_file=dict(type="path"),
+        max_listed=dict(type="int", default=50),
+        fail_on_error=dict(type="bool", default=True),
+    )
+
+
+class RunStopped(_errors.PhotoSyncError):
+    """The run stopped (a run-wide error, the circuit breaker, or people that failed with fail_on_error).
+
+    ``result`` holds the run's result so far (the module returns it with the failure)."""
+
+    def __init__(self, message, result, hint=None, cause=None):
+        super(RunStopped, self).__init__(message, hint=hint)
+        self.result = result
+        self.cause = cause
+
+
+# --- options -------------------------------------------------------------------------
+
+def parse_max_changes(value):
+    """``"25"`` -> (25, False); ``"10%"`` -> (10.0, True); None/"" -> None."""
+    if value is None or str(value).strip() == "":
+        return None
+    match = _MAX_CHANGES_RE.match(str(value))
+    if not match:
+        raise _errors.ConfigurationError(
+            "max_changes must be a number of people (25) or a percentage of the people in scope (10%%), got %r"
+            % (value,))
+    number, percent = float(match.group(1)), bool(match.group(2))
+    if percent:
+        if number > 100:
+            raise _errors.ConfigurationError("max_changes %r is more than 100%%" % (value,))
+        return number, True
+    if number != int(number):
+        raise _errors.ConfigurationError("max_changes as a count must be a whole number, got %r" % (value,))
+    return int(number), False
+
+
+def change_limit(max_changes, total):
+    """How many changes a run of ``total`` people may make (None: no limit).  Percentages round down."""
+    if max_changes is None:
+        return None
+    number, percent = max_changes
+    if percent:
+        return int(math.floor(total * number / 100.0 + 1e-9))
+    return number
+
+
+class Options(object):
+    """The validated options of one run.  Building one does no I/O."""
+
+    def __init__(self, params, check_mode=False):
+        self.attribute = params.get("attribute") or "thumbnailPhoto"
+        self.identities = params.get("identities")
+        self.identity_type = params.get("identity_type") or "auto"
+        self.filter = params.get("filter")
+        if self.identities and self.filter:
+            raise _errors.ConfigurationError("identities and filter are mutually exclusive")
+        self.search_base = params.get("search_base")
+        self.scope = params.get("scope") or "subtree"
+        self.include_disabled = bool(params.get("include_disabled"))
+        self.max_changes = parse_max_changes(params.get("max_changes"))
+        self.max_changes_text = params.get("max_changes")
+        self.max_listed = params.get("max_listed")
+        if self.max_listed is None:
+            self.max_listed = 50
+        if self.max_listed < 0:
+            raise _errors.ConfigurationError("max_listed must be 0 or more, got %d" % self.max_listed)
+        self.report_dir = params.get("report_dir")
+        self.report_formats = list(params.get("report_formats") or ["json"])
+        unknown = [f for f in self.report_formats if f not in REPORT_FORMATS]
+        if unknown:
+            raise _errors.ConfigurationError("unknown report_formats %s (choose from %s)" % (
+                ", ".join(unknown), ", ".join(REPORT_FORMATS)))
+        self.report_include_photos = params.get("report_include_photos", True) is not False
+        self.progress_file = params.get("progress_file")
+        self.cache_dir = params.get("cache_dir")
+        self.fail_on_error = params.get("fail_on_error", True) is not False
+        self.policy = _reconcile.Policy(
+            "present", self.attribute, bool(params.get("force")), check_mode, params.get("backup_dir"),
+            params.get("missing_source") or "keep")
+
+    def describe_scope(self):
+        if self.identities:
+            return "identities (%d)" % len(self.identities)
+        text = "filter %s" % self.filter if self.filter else "every person"
+        return "%s under %s (%s%s)" % (text, self.search_base or "the default naming context", self.scope,
+                                       ", disabled included" if self.include_disabled else "")
+
+
+# --- progress, spool and cache ----------------------------------------------------------
+
+def _now():
+    return datetime.datetime.utcnow().replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Progress(object):
+    """Rewrites ``path`` atomically as ``{"phase", "processed", "total", "updated_at"}`` while the run goes on
+    (at most about once a second, and at every phase change)."""
+
+    def __init__(self, path, interval=1.0):
+        self.path = path
+        self.interval = interval
+        self.phase = None
+        self._last = 0.0
+
+    def update(self, phase, processed, total=None, force=False):
+        if not self.path:
+            return
+        now = time.time()
+        if not force and phase == self.phase and now - self._last < self.interval:
+            return
+        self.phase = phase
+        self._last = now
+        data = dict(phase=phase, processed=processed, total=total, updated_at=_now())
+        try:
+            folder = os.path.dirname(os.path.abspath(self.path))
+            if not os.path.isdir(folder):
+                os.makedirs(folder, 0o700)
+            _files.atomic_write(os.path.abspath(self.path), (json.dumps(data) + "\n").encode("utf-8"), mode=0o600)
+        except (IOError, OSError) as exc:
+            raise _errors.ConfigurationError("cannot write progress_file %s: %s" % (self.path, exc.strerror or exc))
+
+
+class Spool(object):
+    """Photo bytes of the people not in sync, on disk in a private folder until the run ends."""
+
+    def __init__(self):
+        self.folder = tempfile.mkdtemp(prefix="photosync-sync-")
+        os.chmod(self.folder, 0o700)
+
+    def put(self, key, values):
+        """Store a list of byte strings (or None); returns a handle for ``get``."""
+        if values is None:
+            return None
+        path = os.path.join(self.folder, "%d" % key)
+        header = json.dumps([len(v) for v in values]).encode("ascii")
+        with open(path, "wb") as handle:
+            handle.write(header + b"\n")
+            for value in values:
+                handle.write(value)
+        return path
+
+    def get(self, handle):
+        if handle is None:
+            return None
+        with open(handle, "rb") as stream:
+            lengths = json.loads(stream.readline().decode("ascii"))
+            return [stream.read(n) for n in lengths]
+
+    def close(self):
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_CACHE_MAGIC = b"photosync-normalized-1\n"
+
+
+class NormalizationCache(object):
+    """Normalized photos on disk, keyed by the source bytes' SHA-256, the image profile's fingerprint and
+    the Pillow version, so an unchanged source is not decoded again.  An entry that is damaged or does not
+    check out (its stored hash) is ignored and replaced, never trusted."""
+
+    def __init__(self, folder, profile):
+        self.folder = folder
+        self.profile = profile
+        self.hits = 0
+        self.misses = 0
+        try:
+            if not os.path.isdir(folder):
+                os.makedirs(folder, 0o700)
+        except (IOError, OSError) as exc:
+            raise _errors.ConfigurationError("cannot create cache_dir %s: %s" % (folder, exc.strerror or exc))
+        self.salt = "%s|%s" % (profile.fingerprint, pillow_version())
+
+    def _path(self, data):
+        key = hashlib.sha256(hashlib.sha256(data).digest() + self.salt.encode("ascii")).hexdigest()
+        return os.path.join(self.folder, key[:2], key + ".jpg")
+
+    def get(self, data):
+        path = self._path(data)
+        try:
+            with open(path, "rb") as handle:
+                blob = handle.read()
+        except (IOError, OSError):
+            return None
+        try:
+            if not blob.startswith(_CACHE_MAGIC):
+                raise ValueError("not a cache entry")
+            header, photo = blob[len(_CACHE_MAGIC):].split(b"\n", 1)
+            sha256, width, height = header.decode("ascii").split(" ")
+            if hashlib.sha256(photo).hexdigest() != sha256:
+                raise ValueError("damaged")
+            return _image.Photo(photo, sha256, int(width), int(height), "JPEG")
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+    def put(self, data, photo):
+        path = self._path(data)
+        blob = _CACHE_MAGIC + ("%s %d %d\n" % (photo.sha256, photo.width, photo.height)).encode("ascii") + photo.data
+        try:
+            if not os.path.isdir(os.path.dirname(path)):
+                os.makedirs(os.path.dirname(path), 0o700)
+            _files.atomic_write(path, blob, mode=0o600)
+        except (IOError, OSError):
+            pass  # a cache that cannot be written only costs time
+
+    def normalize(self, data, profile):
+        photo = self.get(data)
+        if photo is not None:
+            self.hits += 1
+            return photo
+        self.misses += 1
+        photo = _image.normalize(data, profile)
+        self.put(data, photo)
+        return photo
+
+
+def pillow_version():
+    try:
+        import PIL
+        return PIL.__version__
+    except ImportError:  # pragma: no cover - Pillow is required by the module
+        return "none"
+
+
+# --- scope ----------------------------------------------------------------------------------
+
+def _values(raw, attribute):
+    for key, values in (raw or {}).items():
+        if key.lower() == attribute.lower():
+            return [bytes(v) for v in values]
+    return []
+
+
+def _placeholder(identity):
+    return DirectoryUser(None, identity, None, None, None, None, None)
+
+
+def iter_scope(directory, options):
+    """Yield (person, current_values, error) for everybody in scope: error is a per-entry PhotoSyncError
+    (an identity that matches nobody or several people) or None."""
+    if options.identities:
+        for identity in options.identities:
+            try:
+                person = directory.resolve(identity, options.identity_type)
+                yield person, directory.read_values(person.dn, options.attribute), None
+            except (_errors.UserNotFound, _errors.AmbiguousIdentity, _errors.ConfigurationError) as exc:
+                # This entry's problem (no match, several matches, a malformed name): the others go on.
+                exc.user = exc.user or identity
+                yield _placeholder(identity), [], exc
+        return
+    parts = []
+    if options.filter:
+        parts.append(options.filter.strip() if options.filter.strip().startswith("(") else "(%s)" % options.filter)
+    if not options.include_disabled:
+        parts.append(DISABLED_FILTER)
+    ldap_filter = None
+    if parts:
+        ldap_filter = parts[0] if len(parts) == 1 else "(&%s)" % "".join(parts)
+    for person, raw in directory.find_users(ldap_filter, options.search_base, options.scope,
+                                            extra_attributes=[options.attribute]):
+        yield person, _values(raw, options.attribute), None
+
+
+def _chunks(iterable, size):
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _workers(source):
+    client = getattr(source, "client", None)
+    settings = getattr(client, "settings", None)
+    if isinstance(settings, dict) and settings.get("max_concurrency"):
+        return int(settings["max_concurrency"])
+    return int(getattr(source, "max_concurrency", 1 if getattr(source, "photo_dir", None) else 4))
+
+
+def fetch_many(source, people):
+    """(person, SourcePhoto | None | PhotoSyncError) for each of ``people``, in any order."""
+    prefetch = getattr(source, "prefetch", None)
+    if prefetch is not None:
+        return prefetch(people)
+    workers = _workers(source)
+    if workers <= 1 or len(people) <= 1:
+        return [(person, _reconcile.fetch(source, person)) for person in people]
+    with ThreadPoolExecutor(max_workers=min(workers, len(people))) as pool:
+        return list(pool.map(lambda person: (person, _reconcile.fetch(source, person)), people))
+
+
+def source_stats(source):
+    """(retries, seconds waited) of the source's HTTP client, when it has one."""
+    stats = getattr(source, "stats", None)
+    if callable(stats):
+        data = stats() or {}
+        return int(data.get("retries") or 0), float(data.get("throttle_wait_seconds") or 0.0)
+    http = getattr(getattr(source, "client", None), "http", None)
+    waits = list(getattr(getattr(http, "policy", None), "waits", None) or [])
+    return len(waits), round(sum(waits), 3)
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+def _key(person):
+    return (person.dn or person.sam_account_name or "").lower()
+
+
+class Run(object):
+    """One sync run; ``run()`` returns the result dict or raises RunStopped."""
+
+    def __init__(self, directory, source, profile, options, report_factory=None):
+        self.directory = directory
+        self.source = source
+        self.profile = profile
+        self.options = options
+        self.policy = options.policy
+        self.report_factory = report_factory
+        self.progress = Progress(options.progress_file)
+        self.cache = NormalizationCache(options.cache_dir, profile) if options.cache_dir else None
+        self.records = []
+        self.spooled = {}  # index -> (current values handle, desired handle)
+        self.started = time.time()
+        self.stopped = None
+
+    # -- pass 1 ----------------------------------------------------------------------
+    def plan(self, spool):
+        normalizer = self.cache.normalize if self.cache else None
+        processed = 0
+        self.progress.update("planning", 0, None, force=True)
+        for chunk in _chunks(iter_scope(self.directory, self.options), CHUNK):
+            current = {}
+            people = []
+            for person, values, error in chunk:
+                if error is not None:
+                    outcome = _reconcile.Outcome(person, "error").fail("error", error)
+                    outcome.run_wide = False
+                    self._keep(outcome, spool)
+                    continue
+                current[_key(person)] = values
+                people.append(person)
+            for person, fetched in fetch_many(self.source, people):
+                outcome = _reconcile.plan_person(person, current.pop(_key(person), []), fetched, self.profile,
+                                                 self.policy, source=self.source, normalizer=normalizer)
+                if outcome.run_wide:
+                    raise _Abort(outcome)
+                self._keep(outcome, spool)
+            for key in list(current):  # a source that did not answer for somebody: an error, never "no photo"
+                person = next(p for p in people if _key(p) == key)
+                exc = _errors.SourceError("the source gave no answer for this person", user=_reconcile.user_name(person))
+                self._keep(_reconcile.Outcome(person, "error").fail("error", exc), spool)
+            processed += len(chunk)
+            self.progress.update("planning", processed)
+
+    def _keep(self, outcome, spool):
+        """Keep the small record; move any bytes worth keeping to the spool."""
+        index = len(self.records)
+        if outcome.status != "in_sync":
+            desired = outcome.desired_data
+            self.spooled[index] = (spool.put(index * 2, outcome.current_values or None),
+                                   spool.put(index * 2 + 1, [desired] if desired is not None else None))
+        outcome.current_data = outcome.desired_data = None
+        outcome.current_values = []
+        self.records.append(outcome)
+
+    def _load(self, index, outcome, spool):
+        current, desired = self.spooled.get(index, (None, None))
+        outcome.current_values = spool.get(current) or []
+        outcome.current_data = outcome.current_values[0] if outcome.current_values else None
+        desired = spool.get(desired)
+        outcome.desired_data = desired[0] if desired else None
+
+    @staticmethod
+    def _unload(outcome):
+        outcome.current_data = outcome.desired_data = None
+        outcome.current_values = []
+
+    # -- source keys ---------------------------------------------------------------------
+    def ambiguous_keys(self):
+        """Source keys that several people resolved to; those people become errors (nobody gets the photo)."""
+        by_origin = {}
+        for index, outcome in enumerate(self.records):
+            if outcome.origin:
+                by_origin.setdefault(outcome.origin, []).append(index)
+        ambiguous = []
+        for origin, indexes in sorted(by_origin.items()):
+            if len(indexes) < 2:
+                continue
+            ambiguous.append(origin)
+            names = ", ".join(sorted(_reconcile.user_name(self.records[i].person) or "?" for i in indexes))
+            for i in indexes:
+                outcome = self.records[i]
+                exc = _errors.SourceError(
+                    "the source key %s matches several people (%s); nobody gets it" % (origin, names),
+                    user=_reconcile.user_name(outcome.person),
+                    hint="Give each person their own photo, or change the name templates so that each key "
+                         "matches one person")
+                outcome.fail("error", exc, reasons=["ambiguous source key"])
+        return ambiguous
+
+    def unmatched_keys(self):
+        list_keys = getattr(self.source, "list_keys", None)
+        if list_keys is None or self.options.identities:
+            return []
+        used = set(os.path.realpath(o.origin) for o in self.records if o.origin)
+        return [key for key in list_keys() if os.path.realpath(key) not in used]
+
+    # -- pass 2 ----------------------------------------------------------------------
+    def apply(self, spool):
+        changes = [i for i, o in enumerate(self.records) if o.is_change]
+        self.progress.update("writing" if not self.policy.check_mode else "checking", 0, len(changes), force=True)
+        for done, index in enumerate(changes):
+            outcome = self.records[index]
+            if self.stopped is not None:
+                outcome.fail("error", _errors.PhotoSyncError(
+                    "not attempted: the run stopped (%s)" % self.stopped.message(),
+                    user=_reconcile.user_name(outcome.person)))
+                continue
+            self._load(index, outcome, spool)
+            _reconcile.apply_outcome(self.directory, outcome, self.policy)
+            self._unload(outcome)
+            if outcome.run_wide:
+                self.stopped = outcome
+            self.progress.update("writing" if not self.policy.check_mode else "checking", done + 1, len(changes))
+
+    # -- results ---------------------------------------------------------------------
+    def counts(self):
+        counts = dict((status, 0) for status in _reconcile.STATUSES)
+        for outcome in self.records:
+            counts[outcome.status] += 1
+        return counts
+
+    def report(self, spool, summary, run_info):
+        if not self.options.report_dir or self.report_factory is None:
+            return {}
+        writer = self.report_factory(self.options.report_dir, self.options.report_formats, run_info,
+                                     self.options.report_include_photos)
+        with writer:  # an error half-way leaves the previous reports as they were
+            for index, outcome in enumerate(self.records):
+                if outcome.status == "in_sync":
+                    writer.add(outcome.as_dict())
+                    continue
+                self._load(index, outcome, spool)
+                writer.add(outcome.as_dict(), current_data=outcome.current_data, desired_data=outcome.desired_data)
+                self._unload(outcome)
+            return writer.finish(summary)
+
+    def run(self):
+        spool = Spool()
+        try:
+            try:
+                self.plan(spool)
+            except _Abort as abort:
+                self.progress.update("stopped", len(self.records), None, force=True)
+                raise RunStopped(abort.outcome.message(), self.result([], [], None, False),
+                                 cause=abort.outcome.exception)
+            total = len(self.records)
+            ambiguous = self.ambiguous_keys()
+            unmatched = self.unmatched_keys()
+            would_change = sum(1 for o in self.records if o.is_change)
+            limit = change_limit(self.options.max_changes, total)
+            tripped = limit is not None and would_change > limit
+            if not tripped:
+                self.apply(spool)
+            breaker = dict(limit=limit, would_change=would_change, tripped=tripped)
+            result = self.result(unmatched, ambiguous, breaker, True)
+            self.progress.update("reporting", total, total, force=True)
+            summary = dict(total=total, counts=result["counts"], changed=result["changed"],
+                           written=result["written"], unmatched_source_keys=unmatched,
+                           ambiguous_source_keys=ambiguous, circuit_breaker=breaker)
+            result["reports"] = self.report(spool, summary, self.run_info())
+            result["duration_seconds"] = round(time.time() - self.started, 3)
+            self.progress.update("done", total, total, force=True)
+        finally:
+            spool.close()
+        self.check_failures(result, breaker)
+        return result
+
+    def run_info(self):
+        return dict(check_mode=self.policy.check_mode, scope=self.options.describe_scope(),
+                    source=self.source.describe(), attribute=self.policy.attribute,
+                    profile=self.profile.as_dict(), profile_fingerprint=self.profile.fingerprint,
+                    missing_source=self.policy.missing_source, max_changes=self.options.max_changes_text)
+
+    def result(self, unmatched, ambiguous, breaker, complete):
+        listed = [o for o in self.records if o.status != "in_sync"]
+        written = sum(1 for o in self.records if o.written)
+        would = sum(1 for o in self.records if o.is_change)
+        tripped = bool(breaker and breaker["tripped"])
+        retries, waited = source_stats(self.source)
+        changed = written > 0 or (self.policy.check_mode and complete and would > 0 and not tripped)
+        result = dict(
+            changed=changed, counts=self.counts(), total=len(self.records), written=written,
+            not_in_sync=[o.as_dict() for o in listed[:self.options.max_listed]],
+            not_in_sync_truncated=len(listed) > self.options.max_listed,
+            unmatched_source_keys=unmatched[:self.options.max_listed] if unmatched else [],
+            ambiguous_source_keys=ambiguous[:self.options.max_listed] if ambiguous else [],
+            reports={}, retries=retries, throttle_wait_seconds=waited,
+            circuit_breaker=breaker or dict(limit=change_limit(self.options.max_changes, len(self.records)),
+                                            would_change=would, tripped=False),
+            duration_seconds=round(time.time() - self.started, 3))
+        if self.cache is not None:
+            result["cache"] = dict(hits=self.cache.hits, misses=self.cache.misses)
+        return result
+
+    def check_failures(self, result, breaker):
+        if breaker["tripped"]:
+            raise RunStopped(
+                "%d people would change, more than max_changes allows (%s = %d of %d people in scope); nothing "
+                "was written" % (breaker["would_change"], self.options.max_changes_text, breaker["limit"],
+                                 result["total"]),
+                result, hint="Look at the people listed in not_in_sync (or the report); if the changes are "
+                             "wanted, raise max_changes for this run")
+        if self.stopped is not None:
+            raise RunStopped("the run stopped after %d writes: %s" % (result["written"], self.stopped.message()),
+                             result, cause=self.stopped.exception)
+        failed = [o for o in self.records if o.status in _reconcile.PROBLEMS]
+        if failed and self.options.fail_on_error:
+            raise RunStopped(
+                "%d of %d people could not be reconciled (the others were): %s%s" % (
+                    len(failed), result["total"], "; ".join(o.message() for o in failed[:3]),
+                    "; ..." if len(failed) > 3 else ""),
+                result, hint="See not_in_sync for each person's error; set fail_on_error=false to report them "
+                             "without failing the task")
+
+
+class _Abort(Exception):
+    def __init__(self, outcome):
+        super(_Abort, self).__init__(outcome.message())
+        self.outcome = outcome
+
+
+def report_writer_factory():
+    """``_report.ReportWriter`` (loaded on use)."""
+    from ansible_collections.photosync.ad.plugins.module_utils import _report  # pylint: disable=import-outside-toplevel
+    return _report.ReportWriter
