@@ -168,6 +168,29 @@ class ImagePool(object):
             yield key, result, error
 
 
+    def normalizer(self, pairs, source=None):
+        """Normalize the photos of ``(person, fetched)`` pairs in parallel now; returns a
+        ``normalizer(data, profile)`` for ``_reconcile.plan_person`` that hands back those results
+        (the same exception for a photo that failed).  Bytes it has not seen are normalized in-line."""
+        if source is not None and not getattr(source, "normalize", True):
+            return None
+        datas = [fetched.data for dummy, fetched in pairs if hasattr(fetched, "data") and fetched.data is not None]
+        done = {}
+        for key, photo, error in self.map((id(data), data) for data in datas):
+            done[key] = (photo, error)
+
+        def lookup(data, profile):
+            found = done.get(id(data))
+            if found is None or profile is not self.profile:
+                return self.cache.normalize(data) if self.cache is not None and profile is self.profile \
+                    else _image.normalize(data, profile)
+            photo, error = found
+            if error is not None:
+                raise error
+            return photo
+        return lookup
+
+
 class _Ready(object):
     def __init__(self, photo):
         self._photo = photo

@@ -425,7 +425,8 @@ class FolderSource(object):
             found.extend(index.get((rendered + ext).lower(), []))
         return found
 
-    def fetch(self, user):
+    def _locate(self, user):
+        """The path of this person's file, or None; SourceError when several files match."""
         values = template_values(user)
         for template in self.templates:
             fields = [part[1] for part in string.Formatter().parse(template) if part[1]]
@@ -437,8 +438,24 @@ class FolderSource(object):
                     "several files match %s: %s" % (template, ", ".join(sorted(found))), user=_name(user),
                     hint="Keep one photo per person in %s" % self.photo_dir)
             if found:
-                return FileSource(os.path.join(self.photo_dir, found[0])).fetch(user)
+                return os.path.join(self.photo_dir, found[0])
         return None
+
+    def fetch(self, user):
+        path = self._locate(user)
+        return FileSource(path).fetch(user) if path else None
+
+    def probe(self, user):
+        """(path, version) without reading the file: version is size and mtime in nanoseconds
+        (change tracking compares it with the last run's); (None, None) when there is no file."""
+        path = self._locate(user)
+        if path is None:
+            return None, None
+        try:
+            st = os.stat(path)
+        except OSError:
+            return path, None
+        return path, "file:%d:%d" % (st.st_size, st.st_mtime_ns)
 
 
 class UrlTemplateSource(object):
