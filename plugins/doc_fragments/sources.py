@@ -10,8 +10,9 @@ __metaclass__ = type
 class ModuleDocFragment(object):
     # Where photos come from.  Paired one-to-one with the spec factories in
     # plugins/module_utils/_sources.py: DOCUMENTATION with source_spec() (one person's photo),
-    # TEMPLATED with templated_source_spec() (a photo per person, for a bulk run), URL_CLIENT with
-    # url_client_spec() (how URLs are downloaded); change both together.  SharePoint and Graph are
+    # TEMPLATED with templated_source_spec() (a photo per person, for a bulk run), FILE_CLIENT with
+    # file_client_spec() (how files are read), URL_CLIENT with url_client_spec() (how URLs are downloaded);
+    # change both together.  SharePoint and Graph are
     # the photosync.ad.sharepoint fragments (sharepoint_spec()/graph_spec() in the same file).
 
     DOCUMENTATION = r"""
@@ -21,6 +22,11 @@ options:
       - A photo file on the host that runs the module.
       - The module usually runs on the controller or an admin host with C(delegate_to) V(localhost),
         so this is a path there. Any image format the image pipeline reads is accepted.
+      - A relative path is resolved on the host that runs the module - with a local connection (for
+        example C(delegate_to) V(localhost)) against the playbook's directory, on a remote host against the
+        remote user's home directory.
+      - Only a regular file is read (a device such as C(/dev/zero), a FIFO or a folder is refused), and at
+        most O(file_max_bytes) bytes.
     type: path
   url:
     description:
@@ -35,9 +41,19 @@ options:
   restore_from:
     description:
       - A backup written by this collection (the photo file or its C(.json) sidecar) to put back.
-      - The bytes are restored exactly as they were saved; the image options do not apply, and the
-        sidecar's SHA-256 must match the file.
+      - The bytes are restored exactly as they were saved; the image options do not apply.
+      - Only what a backup wrote is restored - the C(.json) sidecar must be beside the file and match it
+        (SHA-256 and size) and O(attribute), and the bytes must be an image the image pipeline reads. Anything
+        else (a file without a sidecar, a tampered file, a text file) fails the task and nothing is written.
+      - To write a photo file that no backup wrote byte for byte, set O(restore_foreign=true).
     type: path
+  restore_foreign:
+    description:
+      - Say that O(restore_from) is a photo file from elsewhere, not a backup of this collection - then no
+        sidecar is needed. The bytes must still be an image the image pipeline reads, and they are written
+        unchanged (the image options do not apply; use O(path) to process the photo instead).
+    type: bool
+    default: false
 """
 
     TEMPLATED = r"""
@@ -52,20 +68,34 @@ options:
   photo_name_templates:
     description:
       - File names to try for each person, in order; the first that exists is the person's photo.
-      - Fields C({sAMAccountName}), C({userPrincipalName}), C({mail}), C({objectGUID}), C({objectSid}),
-        C({displayName}). A template ending in C(.*) matches any photo extension (C(.jpg), C(.png), ...).
-      - Names are matched case-insensitively. Characters that are unsafe in file names become V(_), so a
-        name can never leave O(photo_dir). A template whose field a person lacks is skipped for them.
+      - A template ending in C(.*) matches any photo extension (C(.jpg), C(.png), ...).
+      - Fields are LDAP attribute names of the person (C({sAMAccountName}), C({userPrincipalName}), C({mail}),
+        C({objectGUID}), C({objectSid}), C({displayName}), or any other such as C({employeeID}), which is then
+        read with the person). A template whose field a person lacks is skipped for them.
+      - When no file has the exact name, names match case-insensitively. A value that would make an unsafe
+        file name (separators, C(..), control characters) is an error for that person; no file outside
+        O(photo_dir) is ever read. With C(.*), C(.jpg) is preferred when a person has several files.
     type: list
     elements: str
     default: ["{sAMAccountName}.*"]
   photo_url_template:
     description:
-      - An http or https URL per person, with the fields of O(photo_name_templates) filled in
-        (URL-encoded), for example V(https://hr.example.com/photos/{sAMAccountName}.jpg).
+      - An http or https URL per person, with C({sAMAccountName}), C({userPrincipalName}), C({mail}),
+        C({objectGUID}), C({objectSid}) or C({displayName}) filled in (URL-encoded), for example
+        V(https://hr.example.com/photos/{sAMAccountName}.jpg).
       - HTTP 404 or 410 means the person has no photo; any other failure is an error for that person and
         never counts as "no photo".
     type: str
+"""
+
+    FILE_CLIENT = r"""
+options:
+  file_max_bytes:
+    description:
+      - Refuse a photo file (O(path), O(restore_from), a file in O(photo_dir)) larger than this many bytes,
+        before reading it.
+    type: int
+    default: 20971520
 """
 
     URL_CLIENT = r"""

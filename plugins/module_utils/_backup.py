@@ -19,7 +19,7 @@ import json
 import os
 from collections import namedtuple
 
-from ansible_collections.photosync.ad.plugins.module_utils import _errors, _files
+from ansible_collections.photosync.ad.plugins.module_utils import _errors, _files, _source_file
 
 BACKUP_FORMAT = 1
 
@@ -69,28 +69,57 @@ def write_backup(backup_dir, user, attribute, data, replaced_by_sha256, action, 
     return data_path
 
 
-def read_backup(path, user=None):
-    """Read a backup given its data file or its sidecar; the hash in the sidecar must match."""
+def read_backup(path, user=None, max_bytes=None, require_sidecar=True):
+    """Read a backup given its data file or its sidecar; the hash in the sidecar must match.
+
+    Both files must be regular files (``max_bytes`` bounds the data file, 20 MB by
+    default).  Without a sidecar the file is not a backup this collection wrote: that is
+    refused unless ``require_sidecar`` is false (the module's ``restore_foreign``).
+    """
     if path.endswith(".json"):
         sidecar_path, data_path = path, path[:-len(".json")]
     else:
         data_path, sidecar_path = path, path + ".json"
+    limit = max_bytes or _source_file.DEFAULT_FILE_MAX_BYTES
     try:
-        with open(data_path, "rb") as handle:
-            data = handle.read()
-    except (IOError, OSError) as exc:
-        raise _errors.BackupError("cannot read the backup %s: %s" % (data_path, exc.strerror or exc), user=user)
+        data, _info = _source_file.read_regular_file(data_path, limit, what="backup", user=user)
+    except _errors.SourceError as exc:
+        raise _errors.BackupError(exc.message, user=user, hint=exc.hint)
     sidecar = None
-    if os.path.exists(sidecar_path):
+    if os.path.lexists(sidecar_path):
         try:
-            with open(sidecar_path, "r") as handle:
-                sidecar = json.load(handle)
-        except (IOError, OSError, ValueError) as exc:
-            raise _errors.BackupError("cannot read the backup sidecar %s: %s" % (sidecar_path, exc), user=user)
+            sidecar = _source_file.read_json_file(sidecar_path, user=user)
+        except _errors.SourceError as exc:
+            raise _errors.BackupError(exc.message, user=user, hint=exc.hint)
+    elif require_sidecar:
+        raise _errors.BackupError(
+            "refusing to restore %s: it has no sidecar %s, so it is not a backup this collection wrote"
+            % (data_path, os.path.basename(sidecar_path)), user=user,
+            hint="Restore the data file of a backup with its .json sidecar beside it; to write a photo file from "
+                 "elsewhere byte for byte, set restore_foreign: true (or use path, which processes the photo)")
     digest = hashlib.sha256(data).hexdigest()
-    if sidecar is not None and sidecar.get("sha256") != digest:
+    if sidecar is not None and require_sidecar and sidecar.get("sha256") != digest:
         raise _errors.BackupError(
             "the backup %s does not match its sidecar (sha256 %s, sidecar says %s)" % (
                 data_path, digest, sidecar.get("sha256")),
             user=user, hint="The file was changed or truncated after the backup was taken")
     return Backup(data, digest, data_path, sidecar_path if sidecar is not None else None, sidecar)
+
+
+def check_sidecar(backup, attribute, user=None):
+    """The sidecar must describe this data (format, size, hash) and the attribute being restored."""
+    sidecar = backup.sidecar or {}
+    if sidecar.get("format") != BACKUP_FORMAT:
+        raise _errors.BackupError(
+            "the backup sidecar %s is not one this collection wrote (format %r, expected %d)"
+            % (backup.sidecar_path, sidecar.get("format"), BACKUP_FORMAT), user=user)
+    if sidecar.get("sha256") != backup.sha256 or sidecar.get("bytes") != len(backup.data):
+        raise _errors.BackupError(
+            "the backup %s does not match its sidecar (sha256 %s, %d bytes; sidecar says %s, %s bytes)" % (
+                backup.data_path, backup.sha256, len(backup.data), sidecar.get("sha256"), sidecar.get("bytes")),
+            user=user, hint="The file was changed or truncated after the backup was taken")
+    taken = sidecar.get("attribute")
+    if not isinstance(taken, str) or taken.lower() != (attribute or "").lower():
+        raise _errors.BackupError(
+            "the backup %s holds a %s value, not %s" % (backup.data_path, taken, attribute), user=user,
+            hint="Restore it with attribute: %s" % taken if isinstance(taken, str) else None)

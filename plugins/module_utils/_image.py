@@ -42,11 +42,11 @@ from collections import namedtuple
 from ansible_collections.photosync.ad.plugins.module_utils import _errors
 
 try:
-    from PIL import Image, ImageCms, ImageColor, ImageFile
+    from PIL import Image, ImageChops, ImageCms, ImageColor, ImageFile
     HAS_PIL = True
     PIL_IMPORT_ERROR = None
 except ImportError:  # pragma: no cover - exercised by ansible-test's import sanity test
-    Image = ImageCms = ImageColor = ImageFile = None
+    Image = ImageChops = ImageCms = ImageColor = ImageFile = None
     HAS_PIL = False
     PIL_IMPORT_ERROR = traceback.format_exc()
 
@@ -612,11 +612,16 @@ def _load(img, kind, data):
     except Image.DecompressionBombError as exc:
         raise _errors.ImageTooLarge(_bomb_message(exc, Image.MAX_IMAGE_PIXELS or 0))
     except _DECODER_ERRORS as exc:
-        text = str(exc)
-        message = _truncation_message(kind, data)
-        if not message and "truncated" in text:
-            message = "truncated %s" % _KIND_NAMES.get(kind, img.format or "image")
-        raise _errors.InvalidImage("%s (%s)" % (message or "corrupt %s data" % _KIND_NAMES.get(kind, img.format), text))
+        raise _decode_error(img, kind, data, exc)
+
+
+def _decode_error(img, kind, data, exc):
+    """The InvalidImage for a decoder failure while reading the pixels."""
+    text = str(exc)
+    message = _truncation_message(kind, data)
+    if not message and "truncated" in text:
+        message = "truncated %s" % _KIND_NAMES.get(kind, img.format or "image")
+    return _errors.InvalidImage("%s (%s)" % (message or "corrupt %s data" % _KIND_NAMES.get(kind, img.format), text))
 
 
 # ----------------------------------------------------------------------------
@@ -642,13 +647,33 @@ def _orientation_ops():
     return _ORIENTATION_OPS
 
 
-def _orientation(img):
-    """EXIF orientation 1..8; anything missing, unreadable or out of range counts as 1."""
+def _decode_started(img):
+    """True once Pillow has started decoding the pixels (an image buffer exists or no tiles are left)."""
+    if "_im" in vars(img):
+        buffer = vars(img)["_im"]
+    else:  # Pillow before 11 keeps the buffer in a plain attribute
+        buffer = vars(img).get("im")
+    return buffer is not None or not getattr(img, "tile", None)
+
+
+def _orientation(img, kind=None, data=None):
+    """EXIF orientation 1..8; anything missing, unreadable or out of range counts as 1.
+
+    Some formats decode the whole image to look for EXIF (PNG may keep an eXIf chunk
+    after the pixel data).  A decoder failure there is a corrupt image, never "no
+    orientation": Pillow marks the image loaded before it raises, so a later load()
+    would hand back a half-filled buffer (a black or garbled photo).
+    """
+    started = _decode_started(img)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             value = img.getexif().get(0x0112)
-    except Exception:  # malformed EXIF must not fail a photo: it only means "no orientation"
+    except Image.DecompressionBombError as exc:
+        raise _errors.ImageTooLarge(_bomb_message(exc, Image.MAX_IMAGE_PIXELS or 0))
+    except Exception as exc:  # malformed EXIF must not fail a photo: it only means "no orientation"
+        if not started and _decode_started(img):
+            raise _decode_error(img, kind, data or b"", exc)
         return 1
     try:
         value = int(value)
@@ -728,8 +753,92 @@ def _icc_transform(icc, in_mode):
     return transform
 
 
-def _to_output_mode(img, icc, background):
-    """Any decoded mode -> 'RGB' or 'L', ICC converted to sRGB, transparency flattened."""
+PngColourKey = namedtuple("PngColourKey", ["bit_depth", "colour_type", "samples"])
+
+
+def png_colour_key(data):
+    """The tRNS colour key of a greyscale or truecolour PNG, read from the file itself, or None.
+
+    Pillow reports the key as the raw sample even where it scales the pixels (2- and
+    4-bit grey), keeps it 16-bit where it truncates the pixels to 8 bits (16-bit RGB),
+    and cannot flatten a 16-bit grey key at all; so the key is taken from the bytes.
+    ``samples`` is (grey,) or (red, green, blue), as stored (0 .. 2**bit_depth - 1).
+    """
+    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return None
+    pos = 8
+    bit_depth = colour_type = None
+    while pos + 8 <= len(data):
+        length = struct.unpack(">I", data[pos:pos + 4])[0]
+        kind = data[pos + 4:pos + 8]
+        body = data[pos + 8:pos + 8 + length]
+        if len(body) < length or kind in (b"IDAT", b"IEND"):
+            return None  # tRNS must come before the pixel data
+        if kind == b"IHDR" and length >= 13:
+            bit_depth, colour_type = body[8], body[9]
+        elif kind == b"tRNS" and colour_type in (0, 2) and bit_depth in (1, 2, 4, 8, 16):
+            count = 1 if colour_type == 0 else 3
+            if length < 2 * count:
+                return None
+            mask = (1 << bit_depth) - 1
+            samples = struct.unpack(">%dH" % count, body[:2 * count])
+            return PngColourKey(bit_depth, colour_type, tuple(v & mask for v in samples))
+        pos += 12 + length
+    return None
+
+
+def _equal_mask(band, value):
+    """An 'L' mask: 255 where the 8-bit ``band`` equals ``value``, 0 elsewhere."""
+    return band.point([255 if v == value else 0 for v in range(256)])
+
+
+def _colour_key_mask(img, key):
+    """Alpha ('L', 0 = transparent) for the decoded PNG ``img`` with colour key ``key``, or None if unusable.
+
+    Grey below 8 bits is decoded scaled to 0-255 (sample * 255 / (2**depth - 1)), 8-bit
+    exactly; 16-bit grey is compared on all 16 bits.  16-bit truecolour is decoded to its
+    high bytes, so there the key matches on the high bytes (a colour less than 1/256 away
+    from the key also becomes background).
+    """
+    depth = key.bit_depth
+    if key.colour_type == 0:
+        sample = key.samples[0]
+        if depth == 16:
+            if img.mode not in ("I;16", "I;16B", "I;16L", "I"):
+                return None
+            # the two bytes of each sample as the two bands of an 8-bit image: exact comparison
+            raw = img.tobytes("raw", "I;16B") if img.mode != "I" else img.convert("I;16").tobytes("raw", "I;16B")
+            high, low = Image.frombytes("LA", img.size, raw).split()
+            matched = ImageChops.multiply(_equal_mask(high, sample >> 8), _equal_mask(low, sample & 0xFF))
+        else:
+            if img.mode not in ("1", "L"):
+                return None
+            band = img.convert("L") if img.mode == "1" else img
+            matched = _equal_mask(band, sample * 255 // ((1 << depth) - 1))
+    else:
+        if img.mode != "RGB":
+            return None
+        shift = 8 if depth == 16 else 0
+        bands = img.split()
+        matched = _equal_mask(bands[0], key.samples[0] >> shift)
+        for band, sample in zip(bands[1:], key.samples[1:]):
+            matched = ImageChops.multiply(matched, _equal_mask(band, sample >> shift))
+    return ImageChops.invert(matched)
+
+
+def _to_output_mode(img, icc, background, colour_key=None):
+    """Any decoded mode -> 'RGB' or 'L', ICC converted to sRGB, transparency flattened.
+
+    ``colour_key``: a PngColourKey read from the file (see png_colour_key), which then
+    decides the transparent pixels instead of what Pillow reports.
+    """
+    key_alpha = None
+    if colour_key is not None:
+        key_alpha = _colour_key_mask(img, colour_key)
+        if key_alpha is not None:
+            img.info.pop("transparency", None)
+            if key_alpha.getextrema()[0] == 255:
+                key_alpha = None  # no pixel has the key colour
     mode = img.mode
     if mode in ("1", "L", "RGB") and "transparency" in img.info:
         # a single transparent colour (PNG tRNS colour key)
@@ -757,7 +866,7 @@ def _to_output_mode(img, icc, background):
         except (ValueError, OSError):
             raise _errors.UnsupportedFormat("colour mode %s is not supported" % mode)
 
-    alpha = None
+    alpha = key_alpha
     if img.mode in ("RGBA", "LA"):
         alpha = img.getchannel("A")
         if alpha.getextrema()[0] == 255:
@@ -871,7 +980,7 @@ def _inspect(data, profile):
     kind = sniff(data)
     img = _open(data, kind, profile)
     scan = _scan_jpeg(data) if kind == "jpeg" else None
-    orientation = _orientation(img)
+    orientation = _orientation(img, kind, data)
     width, height = _stored_size(img)
     display = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
     progressive = False
@@ -1004,7 +1113,8 @@ def normalize(data, profile):
             return _photo(kept, info.width, info.height)
         icc = img.info.get("icc_profile")
         decoded = _decode_for_render(img, kind, data, info, profile)
-        decoded = _to_output_mode(decoded, icc, profile.background_rgb)
+        colour_key = png_colour_key(data) if kind == "png" and "transparency" in img.info else None
+        decoded = _to_output_mode(decoded, icc, profile.background_rgb, colour_key)
         encoded, size = _render_display(decoded, info, profile)
         return _photo(encoded, size[0], size[1])
     except _errors.PhotoSyncError:

@@ -11,9 +11,13 @@ from collections import namedtuple
 
 # A person as found in the directory.  object_guid is the canonical string form
 # ("a1b2...-..."), object_sid the "S-1-5-21-..." form; absent values are None.
+# attributes: optional {LDAP attribute name: value} of further attributes read for
+# this person (for example employeeID for a photo file name template), or None.
 DirectoryUser = namedtuple(
     "DirectoryUser",
-    ["dn", "sam_account_name", "user_principal_name", "mail", "object_guid", "object_sid", "display_name"],
+    ["dn", "sam_account_name", "user_principal_name", "mail", "object_guid", "object_sid", "display_name",
+     "attributes"],
+    defaults=(None,),
 )
 
 # What a source handed over for one user, before normalization.

@@ -17,9 +17,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import base64
-import binascii
-import hashlib
 import os
 import string
 from urllib.parse import quote
@@ -29,6 +26,10 @@ from ansible.module_utils.basic import env_fallback
 from ansible_collections.photosync.ad.plugins.module_utils import _errors, _files
 from ansible_collections.photosync.ad.plugins.module_utils._ldap import IDENTITY_TYPES
 from ansible_collections.photosync.ad.plugins.module_utils._photo import SourcePhoto
+# The local file sources live in _source_file; imported here so their names stay importable from _sources.
+from ansible_collections.photosync.ad.plugins.module_utils._source_file import (
+    DEFAULT_FILE_MAX_BYTES, BackupSource, ContentSource, FileSource, FolderSource,
+)
 
 # The single-person source options of thumbnail_photo (exactly one is given), and the
 # per-person (templated) ones of thumbnail_photo_sync.
@@ -69,6 +70,12 @@ def scope_spec():
         scope=dict(type="str", default="subtree", choices=["subtree", "onelevel"]),
         include_disabled=dict(type="bool", default=False),
     )
+
+
+def file_client_spec():
+    """How local files are read (``path``, ``restore_from``, ``photo_dir``).  Doc fragment
+    photosync.ad.sources.FILE_CLIENT."""
+    return dict(file_max_bytes=dict(type="int", default=DEFAULT_FILE_MAX_BYTES))
 
 
 def url_client_spec():
@@ -143,13 +150,15 @@ def graph_spec():
 
 def source_spec():
     """The single-person sources (exactly one of SOURCE_OPTIONS).  Doc fragments
-    photosync.ad.sources (DOCUMENTATION), photosync.ad.sources.URL_CLIENT, photosync.ad.sharepoint and
+    photosync.ad.sources (DOCUMENTATION), photosync.ad.sources.FILE_CLIENT and .URL_CLIENT, photosync.ad.sharepoint and
     photosync.ad.sharepoint.graph."""
     spec = dict(
         path=dict(type="path"),
         url=dict(type="str"),
         content=dict(type="str"),
         restore_from=dict(type="path"),
+        restore_foreign=dict(type="bool", default=False),
+        file_max_bytes=dict(type="int", default=20 * 1024 * 1024),
     )
     spec.update(url_client_spec())
     spec.update(sharepoint_spec())
@@ -159,40 +168,18 @@ def source_spec():
 
 def templated_source_spec():
     """The per-person sources of a bulk run (exactly one of BULK_SOURCE_OPTIONS).  Doc fragments
-    photosync.ad.sources.TEMPLATED, photosync.ad.sources.URL_CLIENT, photosync.ad.sharepoint and
+    photosync.ad.sources.TEMPLATED, photosync.ad.sources.FILE_CLIENT and .URL_CLIENT, photosync.ad.sharepoint and
     photosync.ad.sharepoint.graph."""
     spec = dict(
         photo_dir=dict(type="path"),
         photo_name_templates=dict(type="list", elements="str", default=list(DEFAULT_NAME_TEMPLATES)),
         photo_url_template=dict(type="str"),
     )
+    spec.update(file_client_spec())
     spec.update(url_client_spec())
     spec.update(sharepoint_spec())
     spec.update(graph_spec())
     return spec
-
-
-class FileSource(object):
-    normalize = True
-
-    def __init__(self, path):
-        self.path = path
-
-    def describe(self):
-        return "file %s" % self.path
-
-    def fetch(self, user=None):
-        try:
-            with open(self.path, "rb") as handle:
-                data = handle.read()
-            version = "%d-%d" % (os.stat(self.path).st_mtime, len(data))
-        except (IOError, OSError) as exc:
-            raise _errors.SourceError(
-                "cannot read the photo file %s: %s" % (self.path, exc.strerror or exc),
-                user=_name(user),
-                hint="The path is read on the host that runs the module; with a file on the controller "
-                     "use delegate_to: localhost")
-        return SourcePhoto(data, version, self.path, None)
 
 
 class UrlSource(object):
@@ -248,45 +235,6 @@ class UrlSource(object):
         return SourcePhoto(data, version, self.url, content_type or None)
 
 
-class ContentSource(object):
-    normalize = True
-
-    def __init__(self, content):
-        self.content = content
-
-    def describe(self):
-        return "inline content"
-
-    def fetch(self, user=None):
-        try:
-            data = base64.b64decode("".join(self.content.split()), validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise _errors.SourceError("content is not valid base64: %s" % exc, user=_name(user),
-                                      hint="Pass the photo base64-encoded, e.g. content: \"{{ lookup('file', "
-                                           "'alice.jpg') | b64encode }}\" does not work for binary files; use "
-                                           "path with delegate_to: localhost instead")
-        return SourcePhoto(data, hashlib.sha256(data).hexdigest(), "content", None)
-
-
-class BackupSource(object):
-    """A backup written by this collection: the data file or its .json sidecar."""
-
-    normalize = False  # restore byte for byte what the directory held
-
-    def __init__(self, path):
-        self.path = path
-        self.sidecar = None  # set by fetch(): whose value the backup was, for a warning on mismatch
-
-    def describe(self):
-        return "backup %s" % self.path
-
-    def fetch(self, user=None):
-        from ansible_collections.photosync.ad.plugins.module_utils import _backup  # avoid an import cycle
-        backup = _backup.read_backup(self.path, user=_name(user))
-        self.sidecar = backup.sidecar
-        return SourcePhoto(backup.data, backup.sha256, backup.data_path, None)
-
-
 def build_source(params):
     """The single-person source the module params ask for, or None when none is given (state=absent).
 
@@ -294,7 +242,7 @@ def build_source(params):
     that cannot work fails the task before the directory is contacted.
     """
     if params.get("path"):
-        return FileSource(params["path"])
+        return FileSource(params["path"], max_bytes=params.get("file_max_bytes") or DEFAULT_FILE_MAX_BYTES)
     if params.get("url"):
         return UrlSource(params["url"], headers=params.get("url_headers"), timeout=params.get("url_timeout") or 30,
                          max_bytes=params.get("url_max_bytes") or 20 * 1024 * 1024,
@@ -302,7 +250,9 @@ def build_source(params):
     if params.get("content") is not None:
         return ContentSource(params["content"])
     if params.get("restore_from"):
-        return BackupSource(params["restore_from"])
+        return BackupSource(params["restore_from"], attribute=params.get("attribute") or "thumbnailPhoto",
+                            foreign=params.get("restore_foreign", False),
+                            max_bytes=params.get("file_max_bytes") or DEFAULT_FILE_MAX_BYTES)
     return _remote_source(params)
 
 
@@ -316,7 +266,8 @@ def build_bulk_source(params):
         raise _errors.ConfigurationError(
             "give exactly one photo source (%s), got %s" % (", ".join(BULK_SOURCE_OPTIONS), ", ".join(given) or "none"))
     if params.get("photo_dir"):
-        return FolderSource(params["photo_dir"], params.get("photo_name_templates") or DEFAULT_NAME_TEMPLATES)
+        return FolderSource(params["photo_dir"], params.get("photo_name_templates") or DEFAULT_NAME_TEMPLATES,
+                            max_bytes=params.get("file_max_bytes") or DEFAULT_FILE_MAX_BYTES)
     if params.get("photo_url_template"):
         return UrlTemplateSource(
             params["photo_url_template"], headers=params.get("url_headers"), timeout=params.get("url_timeout") or 30,
@@ -347,8 +298,6 @@ _TEMPLATE_FIELDS = (
     ("sAMAccountName", "sam_account_name"), ("userPrincipalName", "user_principal_name"), ("mail", "mail"),
     ("objectGUID", "object_guid"), ("objectSid", "object_sid"), ("displayName", "display_name"),
 )
-_ANY_EXTENSION = ".*"
-_PHOTO_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".heic", ".heif", ".avif")
 
 
 def template_values(user):
@@ -365,97 +314,6 @@ def _check_template_fields(template, what):
             "%s %r %s" % (what, template, "uses unknown fields %s" % ", ".join(unknown) if unknown
                           else "has no {field}, so every person would get the same photo"),
             hint="Use fields among %s" % ", ".join("{%s}" % k for k in known))
-
-
-class FolderSource(object):
-    """Per-person files in ``photo_dir``, found by name templates tried in order.
-
-    A template ending in ``.*`` matches any photo extension (``{sAMAccountName}.*``
-    finds alice.jpg or alice.png; both present is an error for that person).
-    Names are matched case-insensitively and rendered safe (no path can leave the folder).
-    """
-
-    normalize = True
-
-    def __init__(self, photo_dir, name_templates=DEFAULT_NAME_TEMPLATES):
-        if not photo_dir:
-            raise _errors.ConfigurationError("photo_dir is empty")
-        self.photo_dir = photo_dir
-        self.templates = list(name_templates or [])
-        if not self.templates:
-            raise _errors.ConfigurationError("photo_name_templates is empty")
-        for template in self.templates:
-            _check_template_fields(template, "photo_name_templates entry")
-        self._index = None
-
-    def describe(self):
-        return "folder %s" % self.photo_dir
-
-    def _files(self):
-        """lower-cased name -> [real names] of the regular files in the folder (read once)."""
-        if self._index is None:
-            try:
-                names = os.listdir(self.photo_dir)
-            except (IOError, OSError) as exc:
-                error = _errors.SourceError(
-                    "cannot list the photo folder %s: %s" % (self.photo_dir, exc.strerror or exc),
-                    hint="photo_dir is read on the host that runs the module")
-                error.run_wide = True
-                raise error
-            index = {}
-            for name in names:
-                if name.startswith(".") or not os.path.isfile(os.path.join(self.photo_dir, name)):
-                    continue
-                index.setdefault(name.lower(), []).append(name)
-            self._index = index
-        return self._index
-
-    def list_keys(self):
-        """Every photo file in the folder (its path): keys that match nobody are reported."""
-        return sorted(os.path.join(self.photo_dir, name) for names in self._files().values() for name in names)
-
-    def _candidates(self, template, values):
-        any_ext = template.endswith(_ANY_EXTENSION)
-        rendered = _files.render_name(template[:-len(_ANY_EXTENSION)] if any_ext else template, values)
-        index = self._files()
-        if not any_ext:
-            return index.get(rendered.lower(), [])
-        found = []
-        for ext in _PHOTO_EXTENSIONS:
-            found.extend(index.get((rendered + ext).lower(), []))
-        return found
-
-    def _locate(self, user):
-        """The path of this person's file, or None; SourceError when several files match."""
-        values = template_values(user)
-        for template in self.templates:
-            fields = [part[1] for part in string.Formatter().parse(template) if part[1]]
-            if any(not values.get(f) for f in fields):
-                continue  # this person has no value for the template: try the next one
-            found = self._candidates(template, values)
-            if len(found) > 1:
-                raise _errors.SourceError(
-                    "several files match %s: %s" % (template, ", ".join(sorted(found))), user=_name(user),
-                    hint="Keep one photo per person in %s" % self.photo_dir)
-            if found:
-                return os.path.join(self.photo_dir, found[0])
-        return None
-
-    def fetch(self, user):
-        path = self._locate(user)
-        return FileSource(path).fetch(user) if path else None
-
-    def probe(self, user):
-        """(path, version) without reading the file: version is size and mtime in nanoseconds
-        (change tracking compares it with the last run's); (None, None) when there is no file."""
-        path = self._locate(user)
-        if path is None:
-            return None, None
-        try:
-            st = os.stat(path)
-        except OSError:
-            return path, None
-        return path, "file:%d:%d" % (st.st_size, st.st_mtime_ns)
 
 
 class UrlTemplateSource(object):

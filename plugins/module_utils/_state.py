@@ -52,7 +52,7 @@ SETTLED_STATUSES = ("in_sync", "add", "update", "remove", "no_source")
 
 # Fields of a person record (short keys keep a 10,000-person file small).
 _USER_FIELDS = ("dn", "sam_account_name", "user_principal_name", "mail", "object_guid", "object_sid",
-                "display_name")
+                "display_name", "attributes")
 
 
 def scope_fingerprint(**fields):

@@ -244,13 +244,29 @@ def _placeholder(identity):
     return DirectoryUser(None, identity, None, None, None, None, None)
 
 
-def iter_scope(directory, options):
+def _with_attributes(person, names, raw):
+    """``person`` carrying the further attributes a source asked for (a name template's {employeeID})."""
+    if not names:
+        return person
+    values = {}
+    for name in names:
+        found = _values(raw, name)
+        values[name] = found[0].decode("utf-8", "replace") if len(found) == 1 else (
+            [v.decode("utf-8", "replace") for v in found] if found else None)
+    return person._replace(attributes=values)
+
+
+def iter_scope(directory, options, extra_attributes=()):
     """Yield (person, current_values, error) for everybody in scope: error is a per-entry PhotoSyncError
-    (an identity that matches nobody or several people) or None."""
+    (an identity that matches nobody or several people) or None.  ``extra_attributes`` are read with
+    each person (``DirectoryUser.attributes``)."""
+    extra = [a for a in extra_attributes if a.lower() not in [u.lower() for u in _ldap.USER_ATTRIBUTES]]
     if options.identities:
         for identity in options.identities:
             try:
                 person = directory.resolve(identity, options.identity_type)
+                raw = dict((name, directory.read_values(person.dn, name)) for name in extra)
+                person = _with_attributes(person, extra, raw)
                 yield person, directory.read_values(person.dn, options.attribute), None
             except (_errors.UserNotFound, _errors.AmbiguousIdentity, _errors.ConfigurationError) as exc:
                 # This entry's problem (no match, several matches, a malformed name): the others go on.
@@ -258,8 +274,8 @@ def iter_scope(directory, options):
                 yield _placeholder(identity), [], exc
         return
     for person, raw in directory.find_users(scope_filter(options), options.search_base, options.scope,
-                                            extra_attributes=[options.attribute]):
-        yield person, _values(raw, options.attribute), None
+                                            extra_attributes=[options.attribute] + extra):
+        yield _with_attributes(person, extra, raw), _values(raw, options.attribute), None
 
 
 def scope_filter(options):
@@ -352,7 +368,9 @@ class Run(object):
         processed = 0
         self.progress.update("planning", 0, None, force=True)
         tracking = self.tracking
-        scope = tracking.iter_scope() if tracking is not None else iter_scope(self.directory, self.options)
+        wanted = getattr(self.source, "attributes", None)
+        extra = list(wanted()) if callable(wanted) else []
+        scope = tracking.iter_scope(extra) if tracking is not None else iter_scope(self.directory, self.options, extra)
         for chunk in _chunks(scope, CHUNK):
             current = {}
             people = []

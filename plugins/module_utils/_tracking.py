@@ -77,6 +77,7 @@ class Tracking(object):
             source=hashlib.sha256(source.describe().encode("utf-8")).hexdigest(),
             normalize=bool(getattr(source, "normalize", True)), probe=self.probe is not None)
         self.tracker = _state.ChangeTracker(state_dir, fingerprint, verify)
+        self.extra = []
         self.usns = {}            # guid -> uSNChanged as read this run
         self.versions = {}        # guid -> source version (probe) taken before the fetch
         self.source_hashes = {}   # guid -> sha256 of the source bytes (None: no photo)
@@ -98,12 +99,15 @@ class Tracking(object):
     # --- reading -------------------------------------------------------------------------
 
     def _search(self, min_usn=None):
-        attributes = _ldap.USER_ATTRIBUTES + [self.attribute]
+        attributes = _ldap.USER_ATTRIBUTES + [self.attribute] + self.extra
         return _ldap.find_changed(self.directory, self.ldap_filter, attributes, min_usn=min_usn,
                                   search_base=self.options.search_base, scope=self.options.scope)
 
-    def iter_scope(self):
-        """Yield (person, current_values, None) for every person this run must reconcile."""
+    def iter_scope(self, extra_attributes=()):
+        """Yield (person, current_values, None) for every person this run must reconcile;
+        ``extra_attributes`` are read with each person (``DirectoryUser.attributes``, for name templates)."""
+        known = [u.lower() for u in _ldap.USER_ATTRIBUTES]
+        self.extra = [a for a in extra_attributes if a.lower() not in known]
         if self.tracker.full:
             for entry in self._search():
                 yield self._seen(entry)
@@ -126,10 +130,18 @@ class Tracking(object):
                 self.tracker.forget(record.guid)  # gone since: the next full read settles it
                 continue
             self.usns[record.guid] = record.usn
+            self.stats["read"] += 1
             yield person, values, None
 
     def _seen(self, entry):
         person = _ldap.entry_to_user(self.directory, entry)
+        if self.extra:
+            values = {}
+            for name in self.extra:
+                found = _values(entry, name)
+                values[name] = found[0].decode("utf-8", "replace") if len(found) == 1 else (
+                    [v.decode("utf-8", "replace") for v in found] if found else None)
+            person = person._replace(attributes=values)
         self.usns[person.object_guid] = _ldap.entry_usn(entry)
         self.stats["read"] += 1
         return person, _values(entry, self.attribute), None

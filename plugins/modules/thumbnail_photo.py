@@ -33,6 +33,7 @@ extends_documentation_fragment:
   - photosync.ad.ldap
   - photosync.ad.target
   - photosync.ad.sources
+  - photosync.ad.sources.file_client
   - photosync.ad.sources.url_client
   - photosync.ad.image
   - photosync.ad.sharepoint

@@ -311,10 +311,11 @@ def test_bad_source_options_fail_before_the_directory_is_contacted(capsys):
     for args, message in (
             (dict(photo_url_template="ftp://x/{sAMAccountName}"), "must start with http"),
             (dict(photo_url_template="https://x/photo.jpg"), "has no {field}"),
-            (dict(photo_dir="/x", photo_name_templates=["{employeeNumber}.jpg"]), "unknown fields employeeNumber"),
+            (dict(photo_dir="/", photo_name_templates=["photos/{sAMAccountName}.jpg"]), "only one file name"),
+            (dict(photo_dir="/nonexistent-folder"), "is not a folder"),
             (dict(graph=dict(auth="certificate", tenant_id="t", client_id="c", certificate_path="/nonexistent.pem")),
              "cannot read certificate_path"),
-            (dict(photo_dir="/x", max_changes="many"), "max_changes must be")):
+            (dict(photo_dir="/", max_changes="many"), "max_changes must be")):
         params = dict(server=["127.0.0.1:9"], username="svc@example.test", password="S3cret-value!", **args)
         with patch_module_args(params):
             with pytest.raises(SystemExit):

@@ -437,11 +437,70 @@ def _png_chunk(kind, data):
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
 
-def png_raw(width, height, bit_depth, colour_type, rows):
-    """A PNG from raw scanlines (filter byte 0 added here); for depths Pillow cannot write."""
+def png_raw(width, height, bit_depth, colour_type, rows, trns=None):
+    """A PNG from raw scanlines (filter byte 0 added here); for depths Pillow cannot write.
+
+    ``trns``: the body of a tRNS chunk (for grey: 2 bytes, the key sample), or None.
+    """
     raw = b"".join(b"\0" + row for row in rows)
     ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", zlib.compress(raw, 9))
+    extra = _png_chunk(b"tRNS", trns) if trns is not None else b""
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + extra + _png_chunk(b"IDAT", zlib.compress(raw, 9))
+            + _png_chunk(b"IEND", b""))
+
+
+def _pack_samples(samples, bit_depth):
+    """Pack grey samples (ints below 2**bit_depth) into one PNG scanline, most significant bits first."""
+    if bit_depth == 16:
+        return b"".join(struct.pack(">H", v) for v in samples)
+    if bit_depth == 8:
+        return bytes(samples)
+    per_byte = 8 // bit_depth
+    out = bytearray()
+    for start in range(0, len(samples), per_byte):
+        group = list(samples[start:start + per_byte]) + [0] * (per_byte - len(samples[start:start + per_byte]))
+        byte = 0
+        for value in group:
+            byte = (byte << bit_depth) | value
+        out.append(byte)
+    return bytes(out)
+
+
+def grey_key_png(bit_depth, key, opaque=None, size=(40, 20)):
+    """Greyscale PNG of ``bit_depth`` (1, 2, 4, 8, 16) with a tRNS colour key ``key`` (a raw sample).
+
+    Left half: the opaque sample ``opaque`` (default: the maximum, white; for 1-bit the
+    other value); right half: ``key``, which the tRNS chunk marks fully transparent.
+    """
+    top = (1 << bit_depth) - 1
+    if opaque is None:
+        opaque = top if key != top else 0
+    half = size[0] // 2
+    row = _pack_samples([opaque] * half + [key] * (size[0] - half), bit_depth)
+    return png_raw(size[0], size[1], bit_depth, 0, [row] * size[1], trns=struct.pack(">H", key))
+
+
+def grey_sample_to_8bit(sample, bit_depth):
+    """What a raw grey sample of ``bit_depth`` shows as on an 8-bit display (PNG spec's scaling)."""
+    return int(round(sample * 255.0 / ((1 << bit_depth) - 1)))
+
+
+def png_interlaced(img):
+    """An Adam7-interlaced RGB PNG of ``img`` (Pillow cannot write interlaced PNGs: built by hand)."""
+    img = img.convert("RGB")
+    width, height = img.size
+    passes = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+    raw = bytearray()
+    for x0, y0, dx, dy in passes:
+        xs = range(x0, width, dx)
+        if not xs:
+            continue
+        for y in range(y0, height, dy):
+            raw.append(0)
+            for x in xs:
+                raw.extend(img.getpixel((x, y)))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 1)
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", zlib.compress(bytes(raw), 9))
             + _png_chunk(b"IEND", b""))
 
 

@@ -4,6 +4,7 @@
 import hashlib
 import io
 import os
+import struct
 import subprocess
 import sys
 
@@ -499,3 +500,89 @@ def test_png_text_chunks_do_not_change_the_output():
     tagged = corpus.encode(picture, "PNG", pnginfo=info)
     assert plain != tagged
     assert _image.normalize(tagged, PROFILE).data == _image.normalize(plain, PROFILE).data
+
+
+# ----------------------------------------------------------------------------
+# damaged pixel data (issue 8, item 3)
+
+
+def _png_with_flipped_idat_byte():
+    """A photo-like RGB PNG (header intact) with one byte inside the IDAT zlib stream flipped."""
+    data = corpus.encode(corpus.photo_like((64, 48), seed=3), "PNG")
+    start = data.index(b"IDAT") + 4
+    length = int.from_bytes(data[start - 8:start - 4], "big")
+    damaged = bytearray(data)
+    damaged[start + length // 2] ^= 0x10
+    return bytes(damaged)
+
+
+def test_png_with_damaged_idat_is_invalid_not_a_black_photo():
+    """Regression (issue 8, item 3): failed before the fix.  The EXIF orientation lookup made
+    Pillow decode the PNG, the zlib error was swallowed, and the later load returned the
+    half-filled buffer, so normalize() returned a garbled photo and describe()/summarize()
+    called the file valid."""
+    damaged = _png_with_flipped_idat_byte()
+    with pytest.raises(Exception) as plain:  # the oracle: plain Pillow refuses it
+        Image.open(io.BytesIO(damaged)).load()
+    assert not isinstance(plain.value, _errors.PhotoSyncError)
+    with pytest.raises(_errors.InvalidImage, match="corrupt PNG data"):
+        _image.normalize(damaged, PROFILE)
+    with pytest.raises(_errors.InvalidImage, match="corrupt PNG data"):
+        _image.describe(damaged)
+    with pytest.raises(_errors.InvalidImage, match="corrupt PNG data"):
+        _image.describe(damaged, PROFILE)
+    summary = _image.summarize(damaged)
+    assert summary["valid"] is False and "corrupt PNG data" in summary["error"]
+    assert summary["width"] is None and summary["format"] == "unknown"
+
+
+# ----------------------------------------------------------------------------
+# colour-key transparency in greyscale PNGs (issue 8, item 4)
+
+GREY_KEYS = [(1, 0), (1, 1), (2, 0), (2, 1), (2, 2), (2, 3), (4, 0), (4, 5), (4, 15), (8, 0), (8, 77), (8, 255),
+             (16, 0), (16, 0x1234), (16, 0xFFFF)]
+
+
+@pytest.mark.parametrize("depth,key", GREY_KEYS)
+@pytest.mark.parametrize("background", ["#FFFFFF", "#00FF00", "rgb(200, 30, 90)"])
+def test_grey_colour_key_becomes_background(depth, key, background):
+    """Regression (issue 8, item 4): failed before the fix for 16-bit keys (the transparent half
+    came out black or in the key's grey) and for non-zero 2- and 4-bit keys (the key's grey:
+    Pillow reports the raw sample while it scales the pixels)."""
+    data = corpus.grey_key_png(depth, key)
+    opaque = (1 << depth) - 1 if key != (1 << depth) - 1 else 0
+    profile = _image.ImageProfile(background=background)
+    img = decode(_image.normalize(data, profile).data).convert("RGB")
+    middle = img.height // 2
+    assert near(img.getpixel((img.width - 3, middle)), profile.background_rgb, tol=6), "transparent side"
+    grey = corpus.grey_sample_to_8bit(opaque, depth)
+    assert near(img.getpixel((2, middle)), (grey, grey, grey), tol=6), "opaque side"
+
+
+def test_sixteen_bit_grey_key_matches_all_sixteen_bits():
+    """Regression (issue 8, item 4): failed before the fix (the key was ignored for 16-bit grey).
+    A sample one step away from the key is opaque: 0x1235 stays grey while 0x1234 is background."""
+    data = corpus.grey_key_png(16, 0x1234, opaque=0x1235)
+    img = decode(_image.normalize(data, _image.ImageProfile(background="#00FF00")).data).convert("RGB")
+    assert near(img.getpixel((img.width - 3, 10)), (0, 255, 0), tol=6)
+    assert near(img.getpixel((2, 10)), (18, 18, 18), tol=6)
+
+
+def test_sixteen_bit_rgb_colour_key_becomes_background():
+    """Regression: failed before the fix (Pillow keeps a 16-bit key while it decodes 8-bit pixels,
+    so no pixel matched and the transparent half kept the key colour)."""
+    half = 20
+    row = struct.pack(">HHH", 0xFFFF, 0, 0) * half + struct.pack(">HHH", 0x1010, 0x2020, 0x3030) * half
+    data = corpus.png_raw(2 * half, 16, 16, 2, [row] * 16, trns=struct.pack(">HHH", 0x1010, 0x2020, 0x3030))
+    img = decode(_image.normalize(data, _image.ImageProfile(background="#0000FF")).data).convert("RGB")
+    assert near(img.getpixel((img.width - 3, 8)), (0, 0, 255))
+    assert near(img.getpixel((2, 8)), corpus.RED)
+
+
+def test_png_colour_key_is_read_from_the_file():
+    assert _image.png_colour_key(corpus.grey_key_png(4, 5)) == (4, 0, (5,))
+    assert _image.png_colour_key(corpus.grey_key_png(16, 0xABCD)) == (16, 0, (0xABCD,))
+    assert _image.png_colour_key(corpus.colour_key_png()) == (8, 2, (0, 0, 0))
+    assert _image.png_colour_key(corpus.encode(corpus.pattern(), "PNG")) is None
+    assert _image.png_colour_key(corpus.palette_png_transparent()) is None
+    assert _image.png_colour_key(b"\x89PNG\r\n\x1a\n\x00\x00") is None
