@@ -6,11 +6,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.photosync.ad.plugins.doc_fragments.entra import ModuleDocFragment as _ENTRA
+from ansible_collections.photosync.ad.plugins.doc_fragments.http_options import ModuleDocFragment as _HTTP
+
 
 class ModuleDocFragment(object):
     # The sharepoint option.  Paired one-to-one with
-    # plugins/module_utils/_sources.py:sharepoint_spec(); change both together.
-    DOCUMENTATION = r"""
+    # plugins/module_utils/_sharepoint.py:sharepoint_spec(); change both together.
+    # Its Entra-app and HTTP sub-options come from the entra and http fragments (defined once each).
+    _SHAREPOINT = r"""
 options:
   sharepoint:
     description:
@@ -65,64 +69,6 @@ options:
         description:
           - The password for V(ntlm). Falls back to E(PHOTOSYNC_SP_PASSWORD).
         type: str
-      tenant_id:
-        description:
-          - The Entra tenant (directory) id or domain, for V(certificate).
-          - Falls back to E(PHOTOSYNC_AZURE_TENANT_ID).
-        type: str
-      client_id:
-        description:
-          - The application (client) id of the Entra app, for V(certificate).
-          - Falls back to E(PHOTOSYNC_AZURE_CLIENT_ID).
-        type: str
-      certificate_path:
-        description:
-          - One PEM file with the app's private key and its certificate, for V(certificate).
-          - Falls back to E(PHOTOSYNC_AZURE_CERTIFICATE_PATH).
-        type: path
-      certificate_thumbprint:
-        description:
-          - The SHA-1 thumbprint (hex) of the certificate as shown in the app registration.
-          - Computed from the certificate in O(sharepoint.certificate_path) when not set.
-        type: str
-      authority:
-        description:
-          - The token authority; the tenant is appended. Change it only for national clouds
-            (for example V(https://login.microsoftonline.us)) or test servers.
-        type: str
-        default: https://login.microsoftonline.com
-      token:
-        description:
-          - A ready bearer token for the SharePoint host, for V(token). Falls back to E(PHOTOSYNC_SP_TOKEN).
-        type: str
-      validate_certs:
-        description:
-          - Whether to validate the TLS certificates of SharePoint and of the token authority.
-          - Turn off only for tests; use O(sharepoint.ca_cert) for a private CA instead.
-        type: bool
-        default: true
-      ca_cert:
-        description:
-          - A PEM file with the CA certificate(s) to trust instead of the system store.
-        type: path
-      timeout:
-        description:
-          - Seconds to wait for a connection or for data on one request.
-        type: int
-        default: 30
-      retries:
-        description:
-          - How many times one request is sent again after HTTP 429, 500, 502, 503, 504, a timeout or a
-            dropped connection. V(0) disables retries.
-          - C(Retry-After) (integer or fractional seconds) is honoured, up to 120 seconds a wait; without
-            it the wait is random between zero and an exponentially growing bound.
-        type: int
-        default: 5
-      max_concurrency:
-        description:
-          - The most requests in flight at once against SharePoint from this task.
-        type: int
-        default: 4
       photo_size:
         description:
           - Which thumbnail to take. V(L) is the largest (SharePoint 2013 and later up to 300 px, 2010 144 px)
@@ -150,8 +96,9 @@ options:
 """
 
     # The graph option.  Paired one-to-one with
-    # plugins/module_utils/_sources.py:graph_spec(); change both together.
-    GRAPH = r"""
+    # plugins/module_utils/_graph.py:graph_spec(); change both together.
+    # Its Entra-app and HTTP sub-options come from the entra and http fragments (defined once each).
+    _GRAPH = r"""
 options:
   graph:
     description:
@@ -169,32 +116,6 @@ options:
           - Defaults to V(token) when O(graph.token) is set, else V(certificate).
         type: str
         choices: [certificate, token]
-      tenant_id:
-        description:
-          - The Entra tenant (directory) id or domain. Falls back to E(PHOTOSYNC_AZURE_TENANT_ID).
-        type: str
-      client_id:
-        description:
-          - The application (client) id. Falls back to E(PHOTOSYNC_AZURE_CLIENT_ID).
-        type: str
-      certificate_path:
-        description:
-          - One PEM file with the app's private key and certificate.
-            Falls back to E(PHOTOSYNC_AZURE_CERTIFICATE_PATH).
-        type: path
-      certificate_thumbprint:
-        description:
-          - The SHA-1 thumbprint (hex) of the certificate; computed from O(graph.certificate_path) when not set.
-        type: str
-      authority:
-        description:
-          - The token authority; the tenant is appended. Change it only for national clouds or test servers.
-        type: str
-        default: https://login.microsoftonline.com
-      token:
-        description:
-          - A ready bearer token for Microsoft Graph. Falls back to E(PHOTOSYNC_GRAPH_TOKEN).
-        type: str
       graph_url:
         description:
           - The Graph endpoint, without the version. Change it only for national clouds
@@ -229,29 +150,20 @@ options:
         type: str
         choices: [original, 48x48, 64x64, 96x96, 120x120, 240x240, 360x360, 432x432, 504x504, 648x648]
         default: original
-      validate_certs:
-        description:
-          - Whether to validate the TLS certificates of Graph and the token authority.
-        type: bool
-        default: true
-      ca_cert:
-        description:
-          - A PEM file with the CA certificate(s) to trust instead of the system store.
-        type: path
-      timeout:
-        description:
-          - Seconds to wait for a connection or for data on one request.
-        type: int
-        default: 30
-      retries:
-        description:
-          - How many times one request (or one C($batch) item) is sent again after 429, 5xx, a timeout or a
-            dropped connection.
-        type: int
-        default: 5
-      max_concurrency:
-        description:
-          - The most requests in flight at once against Graph from this task.
-        type: int
-        default: 4
 """
+
+
+# The full fragments (DOCUMENTATION for sharepoint, GRAPH for graph): each option's own sub-options plus
+# the Entra-app and HTTP families, which are defined once (doc fragments entra and http_options).
+# extends_documentation_fragment cannot merge sub-options, and sanity's yamllint reads only plain string
+# constants inside this class, so the pieces are joined here, after the class.
+ModuleDocFragment.DOCUMENTATION = (
+    ModuleDocFragment._SHAREPOINT
+    + _ENTRA.suboptions("sharepoint", "the SharePoint host", "PHOTOSYNC_SP_TOKEN")
+    + _HTTP.suboptions("sharepoint")
+)
+ModuleDocFragment.GRAPH = (
+    ModuleDocFragment._GRAPH
+    + _ENTRA.suboptions("graph", "Microsoft Graph", "PHOTOSYNC_GRAPH_TOKEN")
+    + _HTTP.suboptions("graph")
+)

@@ -31,8 +31,16 @@ options:
   url:
     description:
       - Download the photo from this http or https URL (see the C(url_*) options).
-      - The server must answer with an image content type (or C(application/octet-stream)); an HTML page
-        (a login or error page) is refused before anything is written.
+      - The server must answer with an image content type (or C(application/octet-stream)) and bytes that
+        start like an image; anything else (a login or error page) is refused before the rest is
+        downloaded and before anything is written.
+      - Redirects are followed to http and https URLs only. Credentials (O(url_username)/O(url_password),
+        O(url_bearer_token), O(url_headers), cookies) are only ever sent to the scheme, host and port of
+        O(url) itself, never after a redirect to another one.
+      - A password written into the URL (V(https://user:password@host/...)) is used like O(url_password)
+        and is never shown in messages; prefer O(url_password), which Ansible hides everywhere.
+      - 429 and 503 answers are retried after C(Retry-After), server errors and dropped connections with a
+        short backoff, within O(url_timeout).
     type: str
   content:
     description:
@@ -80,11 +88,12 @@ options:
     default: ["{sAMAccountName}.*"]
   photo_url_template:
     description:
-      - An http or https URL per person, with C({sAMAccountName}), C({userPrincipalName}), C({mail}),
-        C({objectGUID}), C({objectSid}) or C({displayName}) filled in (URL-encoded), for example
-        V(https://hr.example.com/photos/{sAMAccountName}.jpg).
-      - HTTP 404 or 410 means the person has no photo; any other failure is an error for that person and
-        never counts as "no photo".
+      - An http or https URL per person, with the person's LDAP attributes filled in (URL-encoded), for
+        example V(https://hr.example.com/photos/{employeeID}.jpg) or V(https://hr.example.com/p/{sAMAccountName}).
+        Fields may be used in the path and query only, never in the host.
+      - HTTP 404 or 410 means the person has no photo; any other failure (after the retries) is an error for
+        that person and never counts as "no photo". Credentials and redirects work as for O(url) of
+        M(photosync.ad.thumbnail_photo).
     type: str
 """
 
@@ -102,17 +111,34 @@ options:
 options:
   url_headers:
     description:
-      - Extra HTTP headers for URL downloads, for example an C(Authorization) header.
+      - Extra HTTP headers for URL downloads, sent only to the URL's own host, never after a redirect to another.
+      - Their values are treated as secrets and hidden in all output, so any short value also hides the
+        same text elsewhere in the results. For credentials use O(url_bearer_token) or
+        O(url_username)/O(url_password) instead.
     type: dict
     default: {}
+  url_username:
+    description:
+      - User name for HTTP basic authentication to the photo URLs.
+    type: str
+  url_password:
+    description:
+      - Password for HTTP basic authentication, with O(url_username).
+    type: str
+  url_bearer_token:
+    description:
+      - "A token sent as C(Authorization: Bearer <token>) to the photo URLs."
+      - Mutually exclusive with O(url_username)/O(url_password).
+    type: str
   url_timeout:
     description:
-      - Seconds to wait for a URL download.
+      - Seconds one download may take, retries and redirects included. A server that sends the answer a
+        trickle at a time fails when this time is up.
     type: int
     default: 30
   url_max_bytes:
     description:
-      - Refuse a download larger than this many bytes.
+      - Refuse a download larger than this many bytes; the download stops at the limit.
     type: int
     default: 20971520
   url_validate_certs:

@@ -32,11 +32,13 @@ from ansible_collections.photosync.ad.plugins.module_utils._http import (
     HttpClient,
     RETRY_AFTER_STATUSES,
     TRANSIENT_STATUSES,
-    parse_retry_after,
+    http_options_spec,
+    throttle_wait,
     url_origin,
 )
-from ansible_collections.photosync.ad.plugins.module_utils import _msauth, _sources
+from ansible_collections.photosync.ad.plugins.module_utils import _msauth
 from ansible_collections.photosync.ad.plugins.module_utils._photo import SourcePhoto
+from ansible_collections.photosync.ad.plugins.module_utils._prefetch import bounded_map, mark_error
 
 DEFAULT_GRAPH_URL = "https://graph.microsoft.com"
 PHOTO_SIZES = ("48x48", "64x64", "96x96", "120x120", "240x240", "360x360", "432x432", "504x504", "648x648")
@@ -51,10 +53,25 @@ def graph_resource(graph_url):
     return origin if origin in GRAPH_RESOURCES else DEFAULT_GRAPH_URL
 
 
+def graph_options():
+    """The sub-options of ``graph``: its own, the Entra-app family (``_msauth.entra_app_spec``)
+    and the HTTP family (``_http.http_options_spec``)."""
+    options = dict(
+        auth=dict(type="str", choices=["certificate", "token"]),
+        graph_url=dict(type="str", default=DEFAULT_GRAPH_URL),
+        user_key=dict(type="str", default="userPrincipalName",
+                      choices=["userPrincipalName", "mail", "onPremisesImmutableId"]),
+        user_template=dict(type="str"),
+        photo_size=dict(type="str", default="original", choices=["original"] + list(PHOTO_SIZES)),
+    )
+    options.update(_msauth.entra_app_spec("PHOTOSYNC_GRAPH_TOKEN"))
+    options.update(http_options_spec())
+    return options
+
+
 def graph_spec():
-    """The ``graph`` option, defined once in the light ``_sources`` module (so module shells need not import
-    this one).  Documented by doc fragment photosync.ad.sharepoint.graph (GRAPH)."""
-    return _sources.graph_spec()
+    """The ``graph`` option.  Documented by doc fragment photosync.ad.sharepoint.graph (GRAPH)."""
+    return {"graph": dict(type="dict", options=graph_options())}
 
 
 def graph_settings(params):
@@ -70,7 +87,7 @@ def graph_settings(params):
     return settings
 
 
-def graph_hint(status, auth):
+def graph_hint(status, auth, detail=None):
     if status == 401:
         if auth == "token":
             return ("401 from Graph with a bearer token: it is expired or not for https://graph.microsoft.com "
@@ -98,10 +115,21 @@ def _batch_body(item):
         return b""
     if isinstance(body, (dict, list)):
         return None
-    try:
-        return base64.b64decode(body, validate=True)
-    except (binascii.Error, ValueError, TypeError):
+    if not isinstance(body, str):
         return None
+    text = "".join(body.split())
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError, TypeError):
+        pass
+    # OData 4.01 says base64url (- and _ instead of + and /, padding optional); Graph sends standard
+    # base64 in practice: accept both.
+    if re.match(r"^[A-Za-z0-9_-]*={0,2}$", text):
+        try:
+            return base64.urlsafe_b64decode(text + "=" * (-len(text.rstrip("=")) % 4))
+        except (binascii.Error, ValueError, TypeError):
+            return None
+    return None
 
 
 def _etag(value):
@@ -114,6 +142,16 @@ def _etag(value):
 
 def _lower_headers(headers):
     return dict((str(k).lower(), v) for k, v in (headers or {}).items())
+
+
+class _HeaderView(object):
+    """``get(name)`` case-insensitively over a dict whose keys are already lower case."""
+
+    def __init__(self, lowered):
+        self.lowered = lowered
+
+    def get(self, name, default=None):
+        return self.lowered.get(name.lower(), default)
 
 
 class GraphClient(object):
@@ -134,8 +172,9 @@ class GraphClient(object):
                 "Graph", auth_method=self.auth, auth_factory=lambda: _msauth.BearerAuth(provider, resource),
                 timeout=s["timeout"], validate_certs=s["validate_certs"], ca_cert=s["ca_cert"],
                 retries=s["retries"], max_concurrency=s["max_concurrency"],
-                hint_for=lambda status: graph_hint(status, self.auth), headers={"Accept": "application/json"},
-                sleep=sleep, rand=rand, allowed_origins=[url_origin(self.graph_url)])
+                hint_for=lambda status, detail=None: graph_hint(status, self.auth, detail),
+                headers={"Accept": "application/json"}, sleep=sleep, rand=rand,
+                allowed_origins=[url_origin(self.graph_url)], max_wait=s.get("max_retry_wait"))
         self.http = http
         self._ids = {}
 
@@ -207,9 +246,11 @@ class GraphClient(object):
                                                        content_type)
                     elif status == 404:
                         results[uid] = None
-                    elif (status in RETRY_AFTER_STATUSES or status in TRANSIENT_STATUSES) and attempt < self.http.policy.retries:
+                    elif (status in RETRY_AFTER_STATUSES or status in TRANSIENT_STATUSES) and \
+                            attempt < self.http.policy.retries and \
+                            not self.http.policy.too_long(throttle_wait(_HeaderView(headers))):
                         retry.append(uid)
-                        wait = parse_retry_after(headers.get("retry-after"))
+                        wait = throttle_wait(_HeaderView(headers))
                         if wait is not None:
                             retry_after = wait if retry_after is None else max(retry_after, wait)
                     else:
@@ -218,10 +259,12 @@ class GraphClient(object):
                         if isinstance(body, dict):
                             err = body.get("error") or {}
                             detail = ": ".join(str(p) for p in (err.get("code"), err.get("message")) if p) or None
-                        results[uid] = RemoteServiceError(
+                        error = RemoteServiceError(
                             "Graph $batch item %s returned HTTP %d%s" % (
                                 self.photo_path(uid, size), status, (": " + detail) if detail else ""),
-                            user=uid, status=status, hint=graph_hint(status, self.auth))
+                            user=uid, status=status, hint=graph_hint(status, self.auth, detail))
+                        error.run_wide = status in (401, 403)
+                        results[uid] = error
                 for uid in chunk:
                     if uid not in answered:
                         retry.append(uid)
@@ -255,6 +298,23 @@ class GraphClient(object):
                 raise SourceError("more than one Entra user has %s %s" % (prop, value), user=user)
             self._ids[key] = found[0]["id"] if found else None
         return self._ids[key]
+
+
+PREFETCH_CHUNK = 200
+
+
+def _who(user):
+    return user.sam_account_name or user.user_principal_name or user.dn
+
+
+def _for_person(exc, who):
+    """A $batch item's error, named for the person (one uid may serve several people)."""
+    error = RemoteServiceError(exc.message, user=who, hint=exc.hint, status=getattr(exc, "status", None)) \
+        if isinstance(exc, RemoteServiceError) else exc
+    error.run_wide = getattr(exc, "run_wide", False)
+    if isinstance(exc, RemoteServiceError):
+        error.user = who
+    return error
 
 
 _FIELDS = (
@@ -301,16 +361,60 @@ class GraphSource(object):
         return self.client.find_user_id("onPremisesImmutableId", immutable_id(user.object_guid), user=who)
 
     def fetch(self, user):
-        who = user.sam_account_name or user.user_principal_name or user.dn
+        who = _who(user)
         try:
             uid = self.user_id(user)
             if uid is None:
                 return None
             return self.client.fetch_photo(uid, user=who)
         except PhotoSyncError as exc:
-            if exc.user is None:
-                exc.user = who
-            raise
+            raise mark_error(exc, who)
+
+    def prefetch(self, people, chunk=PREFETCH_CHUNK):
+        """``(person, SourcePhoto | None | PhotoSyncError)`` for each person, in any order, through
+        ``$batch`` (20 photos a request).  People are taken ``chunk`` at a time, so memory stays
+        bounded; user lookups (``user_key: mail`` and the like) run on the worker pool.  A run-wide
+        error (401/403, TLS, configuration) is raised."""
+        workers = self.client.settings["max_concurrency"]
+        batch = []
+        for person in people:
+            batch.append(person)
+            if len(batch) >= chunk:
+                yield from self._prefetch_chunk(batch, workers)
+                batch = []
+        if batch:
+            yield from self._prefetch_chunk(batch, workers)
+
+    def _prefetch_chunk(self, people, workers):
+        def resolve(person):
+            try:
+                return self.user_id(person)
+            except PhotoSyncError as exc:
+                return mark_error(exc, _who(person))
+
+        uids = dict(bounded_map(resolve, people, workers))
+        for got in uids.values():
+            if isinstance(got, PhotoSyncError) and got.run_wide:
+                raise got
+        wanted = [uid for uid in uids.values() if isinstance(uid, str)]
+        try:
+            results = self.client.fetch_photos(wanted) if wanted else {}
+        except PhotoSyncError as exc:
+            mark_error(exc)
+            if exc.run_wide:
+                raise
+            results = dict((uid, exc) for uid in wanted)
+        for person in people:
+            uid = uids.get(person)
+            if uid is None or isinstance(uid, PhotoSyncError):
+                yield person, uid
+                continue
+            got = results.get(uid)
+            if isinstance(got, PhotoSyncError):
+                if got.run_wide:
+                    raise mark_error(got, _who(person))
+                got = _for_person(got, _who(person))
+            yield person, got
 
     def describe(self):
         return self.client.describe()

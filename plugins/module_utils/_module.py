@@ -54,6 +54,14 @@ def require(module, *libraries):
             module.fail_json(msg=missing_required_lib(name), exception=getattr(loaded, error))
 
 
+def hide_secrets(module, source):
+    """Keep secrets a source found outside the no_log options (a password written into a URL) out of
+    every result and log line."""
+    secrets = getattr(source, "secrets", None)
+    if callable(secrets):
+        module.no_log_values.update(value for value in secrets() if value)
+
+
 def fail(module, exc, tb=None, **extra):
     """fail_json for a domain exception: its message (with user and hint), its traceback, its details."""
     details = dict(extra)

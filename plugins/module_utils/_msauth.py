@@ -17,42 +17,17 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import importlib
+import importlib.util
 import threading
-import traceback
 
-try:
-    import requests.auth
-    AuthBase = requests.auth.AuthBase
-except ImportError:  # the HTTP client reports the missing library
-    AuthBase = object
+# The libraries are imported when an authentication method needs them, never at import time:
+# a task reading a file must not pay for requests, MSAL, pyspnego and cryptography.
+HAS_REQUESTS_NTLM = importlib.util.find_spec("requests_ntlm") is not None
+HAS_MSAL = importlib.util.find_spec("msal") is not None
+HAS_CRYPTOGRAPHY = importlib.util.find_spec("cryptography") is not None
 
-try:
-    from requests_ntlm import HttpNtlmAuth
-except ImportError:
-    HAS_REQUESTS_NTLM = False
-    REQUESTS_NTLM_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_REQUESTS_NTLM = True
-    REQUESTS_NTLM_IMPORT_ERROR = None
-
-try:
-    import msal
-except ImportError:
-    HAS_MSAL = False
-    MSAL_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_MSAL = True
-    MSAL_IMPORT_ERROR = None
-
-try:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-except ImportError:
-    HAS_CRYPTOGRAPHY = False
-    CRYPTOGRAPHY_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_CRYPTOGRAPHY = True
-    CRYPTOGRAPHY_IMPORT_ERROR = None
+from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.photosync.ad.plugins.module_utils._errors import (
     ConfigurationError,
@@ -66,6 +41,20 @@ MICROSOFT_AUTHORITY_HOSTS = (
 )
 
 
+def entra_app_spec(token_env):
+    """The Entra-app sub-options of a remote source (``sharepoint``, ``graph``): app-only certificate
+    credentials and a ready token.  Documented by the doc fragment photosync.ad.entra
+    (``plugins/doc_fragments/entra.py``, ``ModuleDocFragment.suboptions``); change both together."""
+    return dict(
+        tenant_id=dict(type="str", fallback=(env_fallback, ["PHOTOSYNC_AZURE_TENANT_ID"])),
+        client_id=dict(type="str", fallback=(env_fallback, ["PHOTOSYNC_AZURE_CLIENT_ID"])),
+        certificate_path=dict(type="path", fallback=(env_fallback, ["PHOTOSYNC_AZURE_CERTIFICATE_PATH"])),
+        certificate_thumbprint=dict(type="str"),
+        authority=dict(type="str", default=DEFAULT_AUTHORITY),
+        token=dict(type="str", no_log=True, fallback=(env_fallback, [token_env])),
+    )
+
+
 def _missing(lib, package):
     return ConfigurationError("the Python library %s is required for this authentication method" % lib,
                               hint="Install it on the host that runs the module (pip install %s)" % package)
@@ -73,12 +62,20 @@ def _missing(lib, package):
 
 # --- on-premises ---------------------------------------------------------------
 
+def _import(name, package):
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        raise _missing(package, package)
+
+
 def ntlm_auth_factory(username, password):
     if not HAS_REQUESTS_NTLM:
         raise _missing("requests-ntlm", "requests-ntlm")
     if not username or password is None:
         raise ConfigurationError("NTLM needs username (DOMAIN\\user or user@domain) and password")
-    return lambda: HttpNtlmAuth(username, password)
+    ntlm = _import("requests_ntlm", "requests-ntlm")
+    return lambda: ntlm.HttpNtlmAuth(username, password)
 
 
 def kerberos_auth_factory(username=None, password=None):
@@ -100,8 +97,8 @@ def kerberos_auth_factory(username=None, password=None):
 
 # --- bearer tokens ---------------------------------------------------------------
 
-class BearerAuth(AuthBase):
-    """Adds ``Authorization: Bearer`` with a token for the request's resource."""
+class BearerAuth(object):
+    """Adds ``Authorization: Bearer`` with a token for the request's resource (a requests auth callable)."""
 
     def __init__(self, provider, resource):
         self.provider = provider
@@ -143,6 +140,8 @@ def certificate_credential(certificate_path, thumbprint=None):
     if not thumbprint:
         if not HAS_CRYPTOGRAPHY:
             raise _missing("cryptography", "cryptography")
+        x509 = _import("cryptography.x509", "cryptography")
+        hashes = _import("cryptography.hazmat.primitives.hashes", "cryptography")
         start = text.find("-----BEGIN CERTIFICATE-----")
         if start < 0:
             raise ConfigurationError("%s holds no certificate, so its thumbprint cannot be computed" % certificate_path,
@@ -216,6 +215,7 @@ class MsalTokenProvider(object):
                 # A private authority (a test server, ADFS-like setups): skip the
                 # discovery call to Microsoft and accept the authority as given.
                 kwargs.update(validate_authority=False, instance_discovery=False)
+            msal = _import("msal", "msal")
             try:
                 self._app = msal.ConfidentialClientApplication(
                     self.client_id, authority=self.authority, client_credential=self.credential,

@@ -17,22 +17,27 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import base64
-import hashlib
-import os
 import re
 from collections import namedtuple
-from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit, parse_qs
+
+from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.photosync.ad.plugins.module_utils._errors import (
     ConfigurationError,
     PhotoSyncError,
     SourceError,
 )
-from ansible_collections.photosync.ad.plugins.module_utils._http import HttpClient, decode_json, url_origin
-from ansible_collections.photosync.ad.plugins.module_utils import _files, _image, _msauth, _sources
+from ansible_collections.photosync.ad.plugins.module_utils._http import (
+    HttpClient,
+    decode_json,
+    http_options_spec,
+    service_error_message,
+    url_origin,
+)
+from ansible_collections.photosync.ad.plugins.module_utils import _msauth
 from ansible_collections.photosync.ad.plugins.module_utils._photo import SourcePhoto
+from ansible_collections.photosync.ad.plugins.module_utils._prefetch import mark_error, prefetch_each
 
 PEOPLE_SOURCE_ID = "b09a7990-05ea-4af9-81ef-edfab16c4e31"
 STARTROW_CAP = 50000
@@ -43,10 +48,28 @@ ACCEPT = {
 }
 
 
+def sharepoint_options():
+    """The sub-options of ``sharepoint``: its own, the Entra-app family (``_msauth.entra_app_spec``)
+    and the HTTP family (``_http.http_options_spec``)."""
+    options = dict(
+        site_url=dict(type="str", required=True),
+        mysite_url=dict(type="str"),
+        flavor=dict(type="str", default="onprem", choices=["onprem", "online"]),
+        auth=dict(type="str", choices=["ntlm", "kerberos", "certificate", "token"]),
+        username=dict(type="str", fallback=(env_fallback, ["PHOTOSYNC_SP_USERNAME"])),
+        password=dict(type="str", no_log=True, fallback=(env_fallback, ["PHOTOSYNC_SP_PASSWORD"])),
+        photo_size=dict(type="str", default="L", choices=["L", "M", "S"]),
+        account_template=dict(type="str"),
+        odata=dict(type="str", default="verbose", choices=["verbose", "nometadata"]),
+    )
+    options.update(_msauth.entra_app_spec("PHOTOSYNC_SP_TOKEN"))
+    options.update(http_options_spec())
+    return options
+
+
 def sharepoint_spec():
-    """The ``sharepoint`` option, defined once in the light ``_sources`` module (so module shells need not import
-    this one).  Documented by doc fragment photosync.ad.sharepoint (DOCUMENTATION)."""
-    return _sources.sharepoint_spec()
+    """The ``sharepoint`` option.  Documented by doc fragment photosync.ad.sharepoint (DOCUMENTATION)."""
+    return {"sharepoint": dict(type="dict", options=sharepoint_options())}
 
 
 def _apply_defaults(params, spec):
@@ -188,8 +211,24 @@ def key_values(items):
     return dict((c.get("Key"), c.get("Value")) for c in _collection(items) if isinstance(c, dict))
 
 
-def parse_person_properties(doc):
-    """A PersonProfile from a GetPropertiesFor answer in either OData shape, or None (no profile)."""
+def is_placeholder_profile(entity, props, flavor=None):
+    """Whether SharePoint itself shows a placeholder for this profile instead of a photo.
+
+    ``SPS-PicturePlaceholderState`` 1 means "show a placeholder" (0: the uploaded picture); the
+    ``PictureURL`` property may still name an old ``_MThumb.jpg`` then.  On SharePoint Online a real
+    photo always has the top-level ``PictureUrl`` (``PictureURL`` + ``?t=``), so a null one there is
+    a placeholder too; on-premises it can be null beside a valid ``PictureURL``.
+    """
+    state = props.get("SPS-PicturePlaceholderState")
+    if state is not None and str(state).strip() not in ("", "0"):
+        return True
+    return flavor == "online" and "PictureUrl" in entity and not entity.get("PictureUrl")
+
+
+def parse_person_properties(doc, flavor=None):
+    """A PersonProfile from a GetPropertiesFor answer in either OData shape, or None (no profile).
+
+    A profile SharePoint shows with a placeholder picture has ``picture_url`` None."""
     entity = _entity(doc)
     if entity is None:
         return None
@@ -198,6 +237,8 @@ def parse_person_properties(doc):
     if not account and not props:
         return None
     picture = entity.get("PictureUrl") or props.get("PictureURL") or None
+    if is_placeholder_profile(entity, props, flavor):
+        picture = None
     return PersonProfile(
         account=account,
         display_name=entity.get("DisplayName") or props.get("PreferredName"),
@@ -266,7 +307,18 @@ def picture_version(url):
 
 # --- hints ----------------------------------------------------------------------------
 
-def sharepoint_hint(status, auth, flavor):
+def _permission_hint(flavor):
+    if flavor == "online":
+        return ("the Entra app needs the SharePoint User.Read.All and Sites.Read.All application "
+                "permissions with admin consent")
+    return ("the account needs read access to user profiles (Full Read on the User Profile service "
+            "application's permissions) and read access to the My Site host (the User Photos library)")
+
+
+def sharepoint_hint(status, auth, flavor, detail=None):
+    if status == 401 and detail and "UnauthorizedAccessException" in detail:
+        # SharePoint 2013 answers "access denied" as a 401: the sign-in worked, a permission is missing.
+        return "401 with access denied: the credentials were accepted, but " + _permission_hint(flavor)
     if status == 401:
         return {
             "ntlm": "401 from SharePoint with NTLM: check username/password (DOMAIN\\user) and that the web "
@@ -280,11 +332,10 @@ def sharepoint_hint(status, auth, flavor):
                      "https://<tenant>.sharepoint.com) or not an app-only certificate token",
         }.get(auth)
     if status == 403:
-        if flavor == "online":
-            return ("403: the Entra app needs the SharePoint User.Read.All and Sites.Read.All application "
-                    "permissions with admin consent")
-        return ("403: the account needs read access to user profiles (Full Read on the User Profile service "
-                "application's permissions) and read access to the My Site host (the User Photos library)")
+        return "403: " + _permission_hint(flavor)
+    if status in (500, 502, 503, 504):
+        return ("SharePoint still answered HTTP %d after the retries. A server error is never taken as 'no "
+                "profile' or 'no photo', so nothing is decided for this person; try again later" % status)
     return None
 
 
@@ -315,8 +366,10 @@ class SharePointClient(object):
         self.http = http or HttpClient(
             "SharePoint", auth_method=self.auth, auth_factory=self._auth_factory(), timeout=s["timeout"],
             validate_certs=s["validate_certs"], ca_cert=s["ca_cert"], retries=s["retries"],
-            max_concurrency=s["max_concurrency"], hint_for=lambda status: sharepoint_hint(status, self.auth, self.flavor),
-            headers={"Accept": self.accept}, sleep=sleep, rand=rand, allowed_origins=origins)
+            max_concurrency=s["max_concurrency"],
+            hint_for=lambda status, detail=None: sharepoint_hint(status, self.auth, self.flavor, detail),
+            headers={"Accept": self.accept}, sleep=sleep, rand=rand, allowed_origins=origins,
+            max_wait=s.get("max_retry_wait"))
 
     def _auth_factory(self):
         s = self.settings
@@ -339,12 +392,21 @@ class SharePointClient(object):
             self.site_url, alias_literal(account))
 
     def get_profile(self, account, user=None):
-        """PersonProfile or None.  A null object, 404 or 500 all mean 'no profile' (500 is not retried here)."""
-        response = self.http.request("GET", self.profile_url(account), none_on=(404, 500), user=user or account,
-                                     final=(500,))
-        if response is None:
-            return None
-        return parse_person_properties(decode_json(response, "SharePoint", user=user or account))
+        """PersonProfile or None (no profile).
+
+        Only what SharePoint answers for an unknown account is "no profile": a null object
+        (``{"odata.null": true}``, or the verbose entity with every field null), or a 404 that says
+        ``UserNotFoundException``.  A 5xx is retried like any other request and then raised: an
+        outage must never read as "this person has no photo".
+        """
+        who = user or account
+        response = self.http.request("GET", self.profile_url(account), none_on=(), ok=(200, 404), user=who)
+        if response.status == 404:
+            detail = service_error_message(response.content) or ""
+            if "UserNotFoundException" in detail:
+                return None
+            raise self.http.error("GET", self.profile_url(account), response, user=who)
+        return parse_person_properties(decode_json(response, "SharePoint", user=who), self.flavor)
 
     def picture_location(self, profile):
         """Absolute URL of the chosen thumbnail, or None for no photo (none set, or the placeholder)."""
@@ -447,13 +509,16 @@ class SharePointSource(object):
 
     def fetch(self, user):
         who = user.sam_account_name or user.user_principal_name or user.dn
-        account = self.account(user)
         try:
+            account = self.account(user)
             return self.client.fetch_photo(account, user=who)
-        except (SourceError, ConfigurationError) as exc:
-            if exc.user is None:
-                exc.user = who
-            raise
+        except PhotoSyncError as exc:
+            raise mark_error(exc, who)
+
+    def prefetch(self, people, workers=None):
+        """``(person, SourcePhoto | None | PhotoSyncError)`` for each person, in any order, through a
+        bounded worker pool (``max_concurrency`` workers); people are consumed lazily."""
+        return prefetch_each(self.fetch, people, workers or self.client.settings["max_concurrency"])
 
     def describe(self):
         return self.client.describe()
@@ -471,120 +536,3 @@ def build_remote_source(params, netbios_domain=None, sleep=None, rand=None):
         from ansible_collections.photosync.ad.plugins.module_utils._graph import GraphSource
         return GraphSource(graph, sleep=sleep, rand=rand)
     return None
-
-
-# --- sharepoint_photo_info ---------------------------------------------------------------
-
-def photo_info_spec():
-    """Options of sharepoint_photo_info besides the ``sharepoint`` and ``graph`` families."""
-    return dict(
-        accounts=dict(type="list", elements="str"),
-        all=dict(type="bool", default=False),
-        download_dir=dict(type="path"),
-        include_content=dict(type="bool", default=False),
-    )
-
-
-_EXTENSIONS = {"image/jpeg": "jpg", "image/pjpeg": "jpg", "image/png": "png", "image/gif": "gif",
-               "image/bmp": "bmp", "image/webp": "webp", "image/heic": "heic"}
-
-
-def _short_name(account):
-    """``i:0#.w|EX\\alice`` -> ``EX_alice``; ``i:0#.f|membership|a@b`` -> ``a@b``."""
-    tail = account.rsplit("|", 1)[-1]
-    return tail.replace("\\", "_")
-
-
-def _record(account, display_name, picture_url, photo, download_dir, include_content, error=None):
-    rec = dict(account=account, display_name=display_name, picture_url=picture_url, has_photo=photo is not None,
-               version=None, sha256=None, bytes=0, width=None, height=None, content_type=None, file=None)
-    if error is not None:
-        rec["error"] = str(error)
-        rec["has_photo"] = None
-        return rec
-    if photo is None:
-        return rec
-    data = photo.data
-    rec.update(version=photo.version, sha256=hashlib.sha256(data).hexdigest(), bytes=len(data),
-               content_type=photo.content_type, picture_url=picture_url or photo.origin)
-    if _image.HAS_PIL:
-        summary = _image.summarize(data)
-        rec.update(width=summary["width"], height=summary["height"])
-    if include_content:
-        rec["content"] = base64.b64encode(data).decode("ascii")
-    if download_dir:
-        ext = _EXTENSIONS.get((photo.content_type or "").lower(), "jpg")
-        name = _files.render_name("{name}.{ext}", {"name": _short_name(account), "ext": ext})
-        path = _files.safe_path(download_dir, name)
-        _files.atomic_write(path, data)
-        rec["file"] = path
-    return rec
-
-
-def _global(exc):
-    """Errors that would repeat for every account (authentication, permissions): stop the run."""
-    return isinstance(exc, ConfigurationError) or getattr(exc, "status", None) in (401, 403) or \
-        getattr(exc, "tls", False)
-
-
-def collect_photo_info(params, sleep=None):
-    """The ``photos`` list of sharepoint_photo_info for module params."""
-    accounts = params.get("accounts") or []
-    every = params.get("all")
-    if bool(accounts) == bool(every):
-        raise ConfigurationError("give either accounts or all: true")
-    download_dir = params.get("download_dir")
-    if download_dir and not os.path.isdir(download_dir):
-        try:
-            os.makedirs(download_dir)
-        except OSError as exc:
-            raise ConfigurationError("cannot create download_dir %s: %s" % (download_dir, exc.strerror or exc))
-    include = params.get("include_content")
-    if params.get("graph") and not params.get("sharepoint"):
-        from ansible_collections.photosync.ad.plugins.module_utils._graph import GraphClient
-        client = GraphClient(params["graph"], sleep=sleep)
-        if every:
-            people = [(u.get("userPrincipalName") or u["id"], u.get("displayName"), u["id"])
-                      for u in client.iter_users()]
-        else:
-            people = [(a, None, a) for a in accounts]
-        results = client.fetch_photos([uid for _a, _d, uid in people])
-        out = []
-        for account, display, uid in people:
-            got = results.get(uid)
-            if isinstance(got, PhotoSyncError):
-                if _global(got):
-                    raise got
-                out.append(_record(account, display, None, None, None, False, error=got))
-            else:
-                out.append(_record(account, display, got.origin if got else None, got, download_dir, include))
-        return out
-    if params.get("graph"):
-        raise ConfigurationError("give either sharepoint or graph, not both")
-    client = SharePointClient(params.get("sharepoint") or {}, sleep=sleep)
-
-    def one(item):
-        if every:
-            person = item
-            profile = PersonProfile(person.account, person.display_name, person.email, person.picture_url, None, {})
-            account = person.account
-        else:
-            account = account_from_name(item, client.flavor)
-            profile = None
-        try:
-            if profile is None:
-                profile = client.get_profile(account, user=item)
-                if profile is None:  # no profile: no photo
-                    return _record(account, None, None, None, None, False)
-            photo = client.fetch_photo(profile.account or account, user=account, profile=profile)
-            return _record(profile.account or account, profile.display_name, profile.picture_url, photo,
-                           download_dir, include)
-        except PhotoSyncError as exc:
-            if _global(exc):
-                raise
-            return _record(account, profile.display_name if profile else None, None, None, None, False, error=exc)
-
-    items = client.iter_people() if every else accounts
-    workers = client.settings["max_concurrency"]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(one, items))

@@ -384,7 +384,11 @@ class Run(object):
                 people.append(person)
             if tracking is not None:
                 tracking.before_fetch(people)
-            pairs = list(fetch_many(self.source, people))
+            try:
+                pairs = list(fetch_many(self.source, people))
+            except _errors.PhotoSyncError as exc:
+                # A source's prefetch raises what would fail for everybody (401/403, TLS, configuration).
+                raise _Abort(_reconcile.Outcome(_placeholder(exc.user), "error").fail("error", exc))
             if tracking is not None:
                 pairs = list(tracking.observe(pairs))
             normalizer = images.normalizer(pairs, self.source)  # on all cores, through the cache

@@ -179,13 +179,13 @@ photos:
       type: str
 """
 
-from ansible_collections.photosync.ad.plugins.module_utils import _graph, _module, _sharepoint
+from ansible_collections.photosync.ad.plugins.module_utils import _graph, _module, _sharepoint, _sharepoint_info
 
 
 def main():
     argument_spec = _sharepoint.sharepoint_spec()
     argument_spec.update(_graph.graph_spec())
-    argument_spec.update(_sharepoint.photo_info_spec())
+    argument_spec.update(_sharepoint_info.photo_info_spec())
     module = _module.build(
         argument_spec, requires=("requests",),
         supports_check_mode=True,
@@ -193,7 +193,7 @@ def main():
         mutually_exclusive=[("sharepoint", "graph"), ("accounts", "all")],
     )
     with _module.failures(module):
-        photos = _sharepoint.collect_photo_info(module.params)
+        photos = _sharepoint_info.collect_photo_info(module.params)
     module.exit_json(changed=False, photos=photos)
 
 

@@ -87,7 +87,7 @@ options:
     type: path
 requirements:
   - Pillow
-  - requests, requests-ntlm and msal for O(sharepoint) and O(graph)
+  - requests for O(url), O(sharepoint) and O(graph); requests-ntlm and msal for O(sharepoint) and O(graph)
 notes:
   - The account needs the right to write the attribute on the user, for example the delegated
     permission "Write thumbnailPhoto" on the users' OU. Users can usually write their own photo.
@@ -121,8 +121,7 @@ EXAMPLES = r"""
       photosync.ad.thumbnail_photo:
         identity: bob@example.com
         url: https://hr.example.com/api/people/1234/photo
-        url_headers:
-          Authorization: "Bearer {{ hr_token }}"
+        url_bearer_token: "{{ hr_token }}"
         fit: cover
 
     - name: Remove Carol's photo, keeping a backup
@@ -281,7 +280,7 @@ def main():
     if params["state"] == "absent" and any(params.get(name) is not None for name in SOURCES):
         module.fail_json(msg="state=absent removes the photo and takes no source; remove %s" % ", ".join(
             name for name in SOURCES if params.get(name) is not None))
-    if params["sharepoint"] or params["graph"]:
+    if params["sharepoint"] or params["graph"] or params["url"]:
         _module.require(module, "requests")
 
     with _module.failures(module):
@@ -290,6 +289,7 @@ def main():
         policy = _reconcile.Policy(params["state"], params["attribute"], params["force"], module.check_mode,
                                    params["backup_dir"] if params["backup"] else None)
         source = _sources.build_source(params)
+        _module.hide_secrets(module, source)
         if source is None and params["state"] == "present":
             # Ansible accepts a source whose value is null or "", typically a templated backup_file.
             raise _errors.ConfigurationError(

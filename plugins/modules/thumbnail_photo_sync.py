@@ -160,7 +160,8 @@ options:
 requirements:
   - ldap3
   - Pillow
-  - requests, requests-ntlm and msal for O(sharepoint) and O(graph)
+  - requests for O(photo_url_template), O(sharepoint) and O(graph); requests-ntlm and msal for O(sharepoint)
+    and O(graph)
 notes:
   - The account needs the right to write the attribute on everybody in scope, for example the delegated
     permission "Write thumbnailPhoto" on their OUs. A person it may not write is an V(error); the others go on.
@@ -394,7 +395,7 @@ def main():
         required_one_of=[SOURCES],
     )
     params = module.params
-    if params["sharepoint"] or params["graph"]:
+    if params["sharepoint"] or params["graph"] or params["photo_url_template"]:
         _module.require(module, "requests")
 
     with _module.failures(module):
@@ -402,6 +403,7 @@ def main():
         options = _sync.Options(params, check_mode=module.check_mode)
         profile = _image.ImageProfile.from_params(params)
         source = _sources.build_bulk_source(params)
+        _module.hide_secrets(module, source)
         reports = _sync.report_writer_factory() if options.report_dir else None
         with _ldap.Directory(_ldap.ConnectionSettings.from_params(params)) as directory:
             _sources.bind_to_directory(source, directory)

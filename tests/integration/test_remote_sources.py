@@ -171,3 +171,37 @@ def test_graph_without_user_read_all_names_the_permission(dc, sp, clean, tmp_pat
     first = results["first"]
     assert first["failed"] and "403" in first["msg"] and "User.Read.All" in first["msg"]
     assert dcread.read_photo(clean) is None
+
+
+def test_sharepoint_online_placeholder_profile_is_not_written(dc, sp, clean, tmp_path):
+    """Issue 8 item 5, end to end: a SharePoint Online profile that SharePoint shows as a placeholder
+    (top-level PictureUrl null, SPS-PicturePlaceholderState 1, PictureURL still naming the old
+    _MThumb.jpg, which is still served) was written into thumbnailPhoto.  Failed before the fix: the
+    task reported 'added' and the stale photo was in the directory."""
+    person = sp.person("%s\\%s" % (sp.domain, USER))
+    options = sp.certificate_options(site_url=sp.urls()["spo_site_url"], flavor="online")
+    person.placeholder = True
+    try:
+        results = run(dc, tmp_path, dict(identity=USER, sharepoint=options), run_twice=False)
+    finally:
+        person.placeholder = False
+    first = results["first"]
+    assert first["failed"] and "has no photo for this user" in first["msg"], first
+    assert dcread.read_photo(clean) is None
+    stale = [e for e in sp.request_log if "Thumb.jpg" in e[2]]
+    assert stale == []  # the old file was not even downloaded
+    # the same profile without the placeholder state is read and written
+    results = run(dc, tmp_path, dict(identity=USER, sharepoint=options), run_twice=False)
+    assert results["first"]["changed"], results["first"].get("msg")
+    assert dcread.read_photo(clean) is not None
+
+
+def test_sharepoint_outage_of_the_profile_lookup_is_an_error_not_no_photo(dc, sp, clean, tmp_path):
+    """Issue 8 item 6, end to end: a 500 from the profile lookup was 'no profile' without a retry.
+    Now it is retried and then the task fails naming HTTP 500; nothing is written."""
+    sp.inject(r"GetPropertiesFor", status=500, count=100)
+    results = run(dc, tmp_path, dict(identity=USER, sharepoint=sharepoint_options(sp, retries=2)), run_twice=False)
+    first = results["first"]
+    assert first["failed"] and "HTTP 500" in first["msg"] and "no profile" in first["msg"]
+    assert len([e for e in sp.request_log if "GetPropertiesFor" in e[2] and e[3] == 500]) == 3
+    assert dcread.read_photo(clean) is None

@@ -126,10 +126,10 @@ class Person(object):
     """One profile. ``profile`` is "ok" or how a missing profile answers: "null", "404", "500"."""
 
     FIELDS = ("account", "upn", "object_id", "display_name", "email", "has_photo", "photo_seed",
-              "photo_size", "picture_url_null", "profile", "photo_folder", "dn", "sid", "index")
+              "photo_size", "picture_url_null", "placeholder", "profile", "photo_folder", "dn", "sid", "index")
 
     def __init__(self, index, account, upn=None, object_id=None, display_name=None, email=None,
-                 has_photo=True, photo_seed=None, photo_size=648, picture_url_null=False,
+                 has_photo=True, photo_seed=None, photo_size=648, picture_url_null=False, placeholder=False,
                  profile="ok", photo_folder="Profile Pictures", dn=None, sid=None, **_ignored):
         if "\\" not in account:
             raise ValueError("account must be DOMAIN\\user: %r" % (account,))
@@ -145,6 +145,9 @@ class Person(object):
             photo_size = (photo_size, photo_size)
         self.photo_size = tuple(photo_size)
         self.picture_url_null = bool(picture_url_null)
+        # SharePoint shows a placeholder (SPS-PicturePlaceholderState 1, top-level PictureUrl null) while
+        # PictureURL still names the old _MThumb.jpg, which is still served: what public captures show.
+        self.placeholder = bool(placeholder)
         self.profile = str(profile)
         self.photo_folder = photo_folder or "Profile Pictures"
         self.dn = dn or "CN=%s,OU=People,DC=example,DC=test" % self.display_name
@@ -210,7 +213,7 @@ class Person(object):
             "account": self.account, "domain": self.domain, "sam": self.sam, "upn": self.upn,
             "object_id": self.object_id, "display_name": self.display_name, "email": self.email,
             "has_photo": self.has_photo, "photo_seed": self.photo_seed, "photo_size": list(self.photo_size),
-            "picture_url_null": self.picture_url_null, "profile": self.profile, "photo_folder": self.photo_folder,
+            "picture_url_null": self.picture_url_null, "placeholder": self.placeholder, "profile": self.profile, "photo_folder": self.photo_folder,
             "dn": self.dn, "sid": self.sid, "claims_onprem": self.claims_onprem(),
             "claims_online": self.claims_online(), "version": self.version,
         }
@@ -234,6 +237,8 @@ DEFAULT_PEOPLE = [
      "photo_folder": "Photos du profil", "photo_size": 96},
     {"account": "EXAMPLE\\noprofile", "upn": "noprofile@example.test", "display_name": "No Profile",
      "profile": "null"},
+    {"account": "EXAMPLE\\frank", "upn": "frank@example.test", "display_name": "Frank Placeholder",
+     "photo_seed": 707, "placeholder": True},
     {"account": "EXAMPLE\\gone404", "upn": "gone404@example.test", "display_name": "Gone 404", "profile": "404"},
     {"account": "EXAMPLE\\broken500", "upn": "broken500@example.test", "display_name": "Broken 500",
      "profile": "500"},

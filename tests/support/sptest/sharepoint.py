@@ -145,13 +145,17 @@ class SharePoint(object):
             ("AccountName", prop_account), ("FirstName", names[0]), ("LastName", names[-1] if len(names) > 1 else ""),
             ("PreferredName", person.display_name), ("WorkPhone", ""), ("Department", ""), ("Title", ""),
             ("Manager", ""), ("AboutMe", ""), ("PersonalSpace", personal[len(base):]),
-            ("PictureURL", picture or ""), ("UserName", user_name), ("WebSite", ""),
+            # SharePoint Online: the property has no ?t=; the top-level PictureUrl is the property + ?t=<timestamp>.
+            ("PictureURL", (picture or "").split("?", 1)[0]), ("UserName", user_name), ("WebSite", ""),
             ("SPS-DistinguishedName", person.dn), ("WorkEmail", person.email),
             ("SPS-UserPrincipalName", person.upn),
         ]
+        if person.placeholder and flavor == "onprem":
+            props.append(("SPS-PicturePlaceholderState", "1"))  # SharePoint 2016 and later have it too
+        shown = person.has_photo and not person.placeholder  # what SharePoint itself shows
         if flavor == "online":
             props += [("SPS-PictureTimestamp", str(person.picture_timestamp()) if person.has_photo else ""),
-                      ("SPS-PicturePlaceholderState", "0" if person.has_photo else "1"),
+                      ("SPS-PicturePlaceholderState", "0" if shown else "1"),
                       ("SPS-PictureExchangeSyncState", "0"),
                       ("msOnline-ObjectId", person.object_id)]
         kv = [Complex("SP.KeyValue", {"Key": k, "Value": v, "ValueType": "Edm.String"}) for k, v in props]
@@ -167,7 +171,9 @@ class SharePoint(object):
             "Peers": Collection("Edm.String", []),
             "PersonalSiteHostUrl": my + "/",
             "PersonalUrl": personal,
-            "PictureUrl": None if person.picture_url_null else picture,
+            # On-premises the top-level PictureUrl can be null beside a valid PictureURL (picture_url_null);
+            # SharePoint Online has it for every real photo and null for placeholders.
+            "PictureUrl": None if (not shown or (person.picture_url_null and flavor == "onprem")) else picture,
             "Title": None,
             "UserProfileProperties": Collection("SP.KeyValue", kv),
             "UserUrl": user_url,

@@ -185,3 +185,49 @@ def test_graph_resource_per_cloud_and_for_proxies():
     assert _graph.graph_resource("https://graph.microsoft.us/") == "https://graph.microsoft.us"
     assert _graph.graph_resource("https://graph.microsoft.com") == "https://graph.microsoft.com"
     assert _graph.graph_resource("https://127.0.0.1:8443/graph") == "https://graph.microsoft.com"
+
+
+def test_batch_binary_body_in_base64url_is_accepted():
+    """Issue 8 item 7: OData 4.01 says binary bodies inside $batch are base64url; only standard base64
+    was read.  Failed before the fix: a body with '-' or '_' became "an unreadable photo body"."""
+    data = b"\xff\xd8\xff\xfb\xef\xbe" * 20  # encodes with '+' and '/' in standard base64
+    standard = base64.b64encode(data).decode()
+    assert "+" in standard or "/" in standard
+    urlsafe = base64.urlsafe_b64encode(data).decode()
+    for body in (standard, urlsafe, urlsafe.rstrip("="), standard[:40] + "\n" + standard[40:]):
+        assert _graph._batch_body({"body": body}) == data, body
+    assert _graph._batch_body({"body": "not base64 !!"}) is None
+    assert _graph._batch_body({"body": {"error": {}}}) is None
+
+
+def test_batch_item_waits_the_greater_of_retry_after_and_ratelimit_reset():
+    http = CannedHttp()
+
+    def answer(reqs, n):
+        if n == 1:
+            return {"responses": [{"id": r["id"], "status": 429,
+                                   "headers": {"Retry-After": "1", "RateLimit-Reset": "4"}, "body": {}}
+                                  for r in reqs]}
+        return {"responses": [_ok(r) for r in reqs]}
+    http.batch_answer = answer
+    results = _client(http).fetch_photos(["a@x"])
+    assert isinstance(results["a@x"], SourcePhoto) and http.slept == [4.0]
+
+
+def test_batch_item_asking_longer_than_max_retry_wait_is_given_up():
+    http = CannedHttp()
+    http.policy.max_wait = 120.0
+    http.batch_answer = lambda reqs, n: {"responses": [
+        {"id": r["id"], "status": 429, "headers": {"Retry-After": "315"}, "body": {}} for r in reqs]}
+    results = _client(http).fetch_photos(["a@x"])
+    assert isinstance(results["a@x"], RemoteServiceError) and results["a@x"].status == 429
+    assert http.slept == [] and len(http.batches) == 1
+
+
+def test_batch_403_item_is_run_wide():
+    http = CannedHttp()
+    http.batch_answer = lambda reqs, n: {"responses": [
+        {"id": r["id"], "status": 403, "headers": {}, "body": {"error": {"code": "Authorization_RequestDenied"}}}
+        for r in reqs]}
+    results = _client(http).fetch_photos(["a@x"])
+    assert results["a@x"].run_wide is True

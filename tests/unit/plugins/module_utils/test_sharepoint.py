@@ -293,3 +293,34 @@ def test_fragment_matches_spec(attr, factory):
         assert bool(doc.get("required")) == bool(options[key].get("required")), key
         assert doc["description"], key
     assert all(options[k].get("no_log") for k in options if k in ("password", "token"))
+
+
+@pytest.mark.parametrize("fragment, factory", [
+    ("http_options", lambda: __import__("ansible_collections.photosync.ad.plugins.module_utils._http",
+                                fromlist=["x"]).http_options_spec()),
+    ("entra", lambda: __import__("ansible_collections.photosync.ad.plugins.module_utils._msauth",
+                                 fromlist=["x"]).entra_app_spec("PHOTOSYNC_X")),
+])
+def test_shared_suboption_families_are_defined_once(fragment, factory):
+    """Issue 9: the HTTP and Entra-app sub-options that sharepoint and graph copied: one spec factory
+    and one doc fragment each, naming each other, and both remote options use them."""
+    import importlib
+    import inspect
+    import yaml
+    from ansible_collections.photosync.ad.plugins.module_utils import _graph, _http, _msauth
+    module = importlib.import_module("ansible_collections.photosync.ad.plugins.doc_fragments." + fragment)
+    frag = module.ModuleDocFragment
+    spec = factory()
+    docs = yaml.safe_load(frag.suboptions("x", indent=0) if fragment == "http_options" else
+                          frag.suboptions("x", "X", "PHOTOSYNC_X", indent=0))
+    assert set(docs) == set(spec)
+    for key, doc in docs.items():
+        assert doc["type"] == spec[key]["type"] and doc.get("default") == spec[key].get("default"), key
+    pair = "http_options_spec" if fragment == "http_options" else "entra_app_spec"
+    assert pair in inspect.getsource(module)
+    owner = _http.http_options_spec if fragment == "http_options" else _msauth.entra_app_spec
+    assert "doc_fragments/%s.py" % fragment in inspect.getsource(owner)
+    for options in (sp.sharepoint_spec()["sharepoint"]["options"], _graph.graph_spec()["graph"]["options"]):
+        for key, value in spec.items():
+            if key != "token":
+                assert options[key] == value, key

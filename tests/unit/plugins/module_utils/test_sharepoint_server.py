@@ -10,7 +10,7 @@ import pytest
 
 from sptestserver import SPTestServer
 
-from ansible_collections.photosync.ad.plugins.module_utils import _graph, _sharepoint as sp
+from ansible_collections.photosync.ad.plugins.module_utils import _graph, _sharepoint as sp, _sharepoint_info
 from ansible_collections.photosync.ad.plugins.module_utils._errors import RemoteServiceError
 from ansible_collections.photosync.ad.plugins.module_utils._photo import DirectoryUser
 
@@ -74,10 +74,52 @@ def test_no_photo_and_no_profile_variants(srv):
     client = sp.SharePointClient(ntlm_settings(srv))
     assert client.get_profile("i:0#.w|EXAMPLE\\carol") is not None
     assert client.fetch_photo("i:0#.w|EXAMPLE\\carol") is None
-    for who in ("noprofile", "gone404", "broken500", "neverheardof"):
+    # What SharePoint answers for an unknown account: a null object, or a 404 UserNotFoundException.
+    for who in ("noprofile", "gone404", "neverheardof"):
         assert client.fetch_photo("i:0#.w|EXAMPLE\\%s" % who) is None, who
-    # a 500 for an unknown account is an answer, not a reason to retry five times
-    assert len([e for e in path_log(srv, "broken500") if e[3] == 500]) == 1
+
+
+def test_profile_lookup_500_is_retried_then_an_error_not_no_photo(srv):
+    """Issue 8 item 6: any 500 from GetPropertiesFor was read as "no profile" (None) without a retry;
+    in a bulk run with photo removal an outage would have cleared photos.  Failed before the fix:
+    fetch_photo returned None after exactly one request."""
+    slept = []
+    client = sp.SharePointClient(ntlm_settings(srv, retries=2), sleep=slept.append)
+    with pytest.raises(RemoteServiceError) as err:
+        client.fetch_photo("i:0#.w|EXAMPLE\\broken500")
+    assert err.value.status == 500 and "never taken as 'no profile'" in str(err.value)
+    assert len([e for e in path_log(srv, "broken500") if e[3] == 500]) == 3 and len(slept) == 2
+    # An outage of a person who has a photo: retried, then the photo arrives.
+    srv.inject(r"GetPropertiesFor", status=500, count=1)
+    assert client.fetch_photo("i:0#.w|EXAMPLE\\alice").data == srv.person("EXAMPLE\\alice").photos.sp("L")
+    # A 404 that is not SharePoint's "user not found" (a wrong site URL, a proxy) is an error too.
+    srv.inject(r"GetPropertiesFor", status=404, count=1, body="<html>Not Found</html>")
+    with pytest.raises(RemoteServiceError) as err:
+        client.fetch_photo("i:0#.w|EXAMPLE\\alice")
+    assert err.value.status == 404
+
+
+def test_source_prefetch_turns_5xx_into_errors_never_none(srv):
+    """Issue 9: a source answering for many people hands a 5xx back as that person's error."""
+    source = sp.build_remote_source({"sharepoint": ntlm_settings(srv, retries=2)}, netbios_domain="EXAMPLE")
+    source.client.http.policy.sleep = lambda seconds: None
+    srv.inject(r"EXAMPLE%5Cbob'|EXAMPLE\\bob'", status=503, count=100)
+    people = [user("alice"), user("bob"), user("carol"), user("noprofile")]
+    got = dict((person.sam_account_name, result) for person, result in source.prefetch(iter(people)))
+    assert got["alice"].data == srv.person("EXAMPLE\\alice").photos.sp("L")
+    assert isinstance(got["bob"], RemoteServiceError) and got["bob"].status == 503 and not got["bob"].run_wide
+    assert got["bob"].user == "bob"
+    assert got["carol"] is None and got["noprofile"] is None
+
+
+def test_source_prefetch_raises_auth_failures_as_run_wide(srv):
+    source = sp.build_remote_source({"sharepoint": ntlm_settings(srv, password="wrong")}, netbios_domain="EXAMPLE")
+    people = [user("bulk%04d" % i) for i in range(1, 40)]
+    with pytest.raises(RemoteServiceError) as err:
+        list(source.prefetch(iter(people)))
+    assert err.value.status == 401 and err.value.run_wide is True
+    # the pool stopped: far fewer profile lookups than people
+    assert len([e for e in path_log(srv, "GetPropertiesFor") if e[3] == 401]) < len(people)
 
 
 def test_photo_size_choice(srv):
@@ -157,7 +199,7 @@ def test_concurrency_cap_holds(srv):
     params = {"sharepoint": ntlm_settings(srv, max_concurrency=3),
               "accounts": ["EXAMPLE\\bulk%04d" % i for i in range(1, 25)]}
     srv.inject(r"LThumb", latency=0.02, count=24)
-    photos = sp.collect_photo_info(params)
+    photos = _sharepoint_info.collect_photo_info(params)
     assert len(photos) == 24 and sum(1 for p in photos if p["has_photo"]) == 18
     assert 1 <= srv.max_in_flight <= 3
     print("max in flight with max_concurrency=3: %d" % srv.max_in_flight)
@@ -243,3 +285,88 @@ def test_graph_source_user_keys(srv):
     source = sp.build_remote_source({"graph": cert_settings(srv, graph_url=srv.url + "/graph",
                                                             user_template="{sAMAccountName}@example.test")})
     assert source.fetch(user("bob", upn="bob@elsewhere.test")) is not None
+
+
+# --- placeholders (issue 8 item 5) -------------------------------------------------------------------
+
+@pytest.mark.parametrize("odata", ["verbose", "nometadata"])
+def test_online_placeholder_profile_is_no_photo(srv, odata):
+    """Issue 8 item 5: a SharePoint Online profile that SharePoint shows as a placeholder (top-level
+    PictureUrl null, SPS-PicturePlaceholderState 1, PictureURL still naming an old _MThumb.jpg that is
+    still served) was written as a photo.  Failed before the fix: fetch_photo downloaded the stale file."""
+    urls = srv.urls()
+    client = sp.SharePointClient(cert_settings(srv, site_url=urls["spo_site_url"], flavor="online", odata=odata))
+    profile = client.get_profile("i:0#.f|membership|frank@example.test")
+    assert profile is not None and profile.picture_url is None
+    stale = profile.properties["PictureURL"]
+    assert stale.endswith("_MThumb.jpg") and profile.properties["SPS-PicturePlaceholderState"] == "1"
+    # the stale file is really there: a client that falls back to PictureURL gets a photo
+    assert client.http.request("GET", stale).content[:3] == b"\xff\xd8\xff"
+    srv.clear_log()
+    assert client.fetch_photo("i:0#.f|membership|frank@example.test") is None
+    assert not path_log(srv, "Thumb.jpg")  # nothing downloaded
+    # a real photo online still has its top-level PictureUrl and is read
+    assert client.fetch_photo("i:0#.f|membership|alice@example.test") is not None
+
+
+def test_onprem_placeholder_state_is_honoured(srv):
+    """Issue 8 item 5, on-premises: SPS-PicturePlaceholderState 1 means no photo even with a PictureURL;
+    a null top-level PictureUrl beside a valid PictureURL (bob) still is a photo on-premises."""
+    client = sp.SharePointClient(ntlm_settings(srv))
+    assert client.fetch_photo("i:0#.w|EXAMPLE\\frank") is None
+    assert client.fetch_photo("i:0#.w|EXAMPLE\\bob").data == srv.person("EXAMPLE\\bob").photos.sp("L")
+
+
+def test_info_module_all_online_honours_placeholders(srv):
+    """sharepoint_photo_info all=true on SharePoint Online reads each profile (search rows carry no
+    placeholder state), so a placeholder is reported without a photo."""
+    urls = srv.urls()
+    settings = cert_settings(srv, site_url=urls["spo_site_url"], flavor="online")
+    client = sp.SharePointClient(settings)
+    names = [p.account for p in client.iter_people()]
+    frank = [n for n in names if "frank" in n]
+    assert frank
+    photos = _sharepoint_info.collect_photo_info({"sharepoint": settings, "accounts": frank + ["alice@example.test"]})
+    assert [p["has_photo"] for p in photos] == [False, True]
+
+
+# --- Graph prefetch (issue 9) ---------------------------------------------------------------------
+
+def test_graph_source_prefetch_uses_batch_and_keeps_errors_per_person(srv):
+    source = sp.build_remote_source({"graph": cert_settings(srv, graph_url=srv.url + "/graph", retries=1)})
+    source.client.http.policy.sleep = lambda seconds: None
+    srv.inject(r"/graph/v1.0/users/bulk0006@example.test/photo", status=503, count=10)
+    people = [user("bulk%04d" % i) for i in range(1, 46)]
+    got = dict((p.sam_account_name, r) for p, r in source.prefetch(iter(people)))
+    assert len(got) == 45
+    assert got["bulk0004"] is None  # no photo
+    assert got["bulk0005"].data == srv.person("bulk0005@example.test").photos.original()
+    assert isinstance(got["bulk0006"], RemoteServiceError) and got["bulk0006"].status == 503
+    assert got["bulk0006"].user == "bulk0006" and not got["bulk0006"].run_wide
+    batches = path_log(srv, "/$batch")
+    assert 3 <= len(batches) <= 5  # 45 people in $batch requests of 20 (+ the retried item), not 45 GETs
+    assert not path_log(srv, "/photo/$value")
+
+
+def test_graph_source_prefetch_stops_on_403(srv):
+    roles = list(srv.app_roles)
+    srv.app_roles[:] = []
+    try:
+        source = sp.build_remote_source({"graph": cert_settings(srv, graph_url=srv.url + "/graph")})
+        with pytest.raises(RemoteServiceError) as err:
+            list(source.prefetch(iter([user("alice"), user("bob")])))
+    finally:
+        srv.app_roles[:] = roles
+    assert err.value.status == 403 and err.value.run_wide
+
+
+def test_sharepoint_2013_access_denied_401_gets_the_permission_hint(srv):
+    """Issue 8 item 7: SharePoint 2013 answers "access denied" as a 401 with
+    System.UnauthorizedAccessException; it got the check-your-password hint.  Failed before the fix."""
+    body = {"error": {"code": "-2147024891, System.UnauthorizedAccessException",
+                      "message": {"lang": "en-US", "value": "Access denied. You do not have permission."}}}
+    srv.inject(r"GetPropertiesFor", status=401, count=3, body=body)
+    with pytest.raises(RemoteServiceError) as err:
+        sp.SharePointClient(ntlm_settings(srv)).fetch_photo("i:0#.w|EXAMPLE\\alice")
+    text = str(err.value)
+    assert err.value.status == 401 and "Full Read" in text and "check username/password" not in text
