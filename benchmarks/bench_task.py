@@ -22,6 +22,7 @@ import argparse
 import io
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -80,16 +81,19 @@ def timed_playbook(venv, work, name, text, extra_vars, env):
     with open(vars_path, "w") as handle:
         json.dump(extra_vars, handle)
     t0 = time.time()
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run([os.path.join(venv, "bin", "ansible-playbook"), "-i", "localhost,", "-e", "@" + vars_path,
                            path], env=env, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           universal_newlines=True)
     elapsed = time.time() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     if proc.returncode != 0:
         with open(os.path.join(work, name + ".log"), "w") as handle:
             handle.write(proc.stdout)
         raise SystemExit("%s failed; output in %s" % (name, os.path.join(work, name + ".log")))
     changed = [line for line in proc.stdout.splitlines() if line.startswith("localhost")]
-    return elapsed, changed[-1].split(":", 1)[1].strip() if changed else ""
+    return elapsed, cpu, changed[-1].split(":", 1)[1].strip() if changed else ""
 
 
 def main(argv=None):
@@ -136,14 +140,18 @@ def main(argv=None):
     results = {}
     for run in ("first", "rerun"):
         for name, text in (("thumbnail_photo", THUMBNAIL_LOOP), ("ldap_attrs", LDAP_ATTRS_LOOP)):
-            elapsed, recap = timed_playbook(venv, work, "task-%s-%s" % (name, run), text, common, env)
-            results[(name, run)] = elapsed
-            print("  %-16s %-6s %7.2f s  %6.3f s/task   %s" % (name, run, elapsed, elapsed / n, recap))
+            elapsed, cpu, recap = timed_playbook(venv, work, "task-%s-%s" % (name, run), text, common, env)
+            results[(name, run)] = (elapsed, cpu)
+            print("  %-16s %-6s wall %7.2f s = %6.3f s/task   CPU %7.2f s = %6.3f s/task   %s" % (
+                name, run, elapsed, elapsed / n, cpu, cpu / n, recap.split("unreachable")[0].strip()))
     print()
     for run in ("first", "rerun"):
-        r = results[("thumbnail_photo", run)] / results[("ldap_attrs", run)]
-        print("  per-task time thumbnail_photo / ldap_attrs, %-5s run: %.2f   (target <= 1.00: %s)" % (
-            run, r, "met" if r <= 1.0 else "MISSED"))
+        wall = results[("thumbnail_photo", run)][0] / results[("ldap_attrs", run)][0]
+        cpu = results[("thumbnail_photo", run)][1] / results[("ldap_attrs", run)][1]
+        print("  per task, thumbnail_photo / ldap_attrs, %-5s run: wall %.2f, CPU %.2f   (target <= 1.00: %s)" % (
+            run, wall, cpu, "met" if wall <= 1.0 else "MISSED"))
+    print("  (CPU: user+system time of ansible-playbook and its modules, steadier than wall time on a busy "
+          "machine; the DC's own CPU is not in it)")
     return 0
 
 
