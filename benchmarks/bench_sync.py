@@ -118,6 +118,39 @@ def baseline_read(dc):
     return elapsed, count, total
 
 
+def remote_fetch(n, latency=0.02):
+    """Fetch time of the Graph and SharePoint sources' prefetch over ``n`` people from the test server
+    (tests/support/sptest), with ``latency`` added to every HTTP request (Graph: to each $batch request),
+    and without; returns {source: (seconds with, seconds without, concurrency, requests)}."""
+    sys.path.insert(0, os.path.join(REPO, "tests", "support"))
+    sys.path.insert(0, collections_root())
+    from sptest import SPTestServer
+    from ansible_collections.photosync.ad.plugins.module_utils import _sources
+    from ansible_collections.photosync.ad.plugins.module_utils._photo import DirectoryUser
+    people = [DirectoryUser("CN=bulk%04d,DC=example,DC=test" % i, "bulk%04d" % i, "bulk%04d@example.test" % i,
+                            "bulk%04d@example.test" % i, None, None, None) for i in range(1, n + 1)]
+    out = {}
+    with SPTestServer(tempfile.mkdtemp(prefix="photosync-bench-sp-"), port=0, generate=n) as sp:
+        graph = sp.certificate_options(graph_url=sp.urls()["graph_url"].rsplit("/v1.0", 1)[0])
+        sharepoint = sp.ntlm_options(auth="ntlm", mysite_url=None, account_template="EXAMPLE\\{sAMAccountName}")
+        for label, params, regex in (("graph", dict(graph=graph), r"\$batch"), ("sharepoint", dict(sharepoint=sharepoint), r".")):
+            source = _sources.build_bulk_source(params)
+            list(source.prefetch(people[:3]))  # token, NTLM handshake, warm caches
+            times = []
+            for added in (latency, 0.0):
+                sp.reset_faults()
+                sp.clear_log()
+                if added:
+                    sp.inject(regex, latency=added, count=10 ** 9)
+                t0 = time.time()
+                got = list(source.prefetch(people))
+                times.append(time.time() - t0)
+                requests = len(sp.request_log) if added else requests
+                assert len(got) == n
+            out[label] = (times[0], times[1], source.client.settings["max_concurrency"], requests)
+    return out
+
+
 # --- ansible runs ----------------------------------------------------------------------
 
 def run_playbook(work, name, text, extra_vars, env):
@@ -229,6 +262,8 @@ def main(argv=None):
                         help="photos, state, cache and playbooks (default: <tmp>/photosync-bench)")
     parser.add_argument("--loop-people", type=int, default=LOOP_PEOPLE,
                         help="people in the thumbnail_photo loop baseline (default 100)")
+    parser.add_argument("--remote-people", type=int, default=None,
+                        help="people for the SharePoint/Graph fetch figure (default min(N, 1000); 0 skips it)")
     parser.add_argument("--cleanup", action="store_true",
                         help="at the end, delete the benchmark OU with its people and the work dir's files for N")
     args = parser.parse_args(argv)
@@ -312,6 +347,12 @@ def run(args):
                 json.dumps(r["counts"], sort_keys=True),
                 "  tracking %s" % json.dumps(r["tracking"], sort_keys=True) if r.get("tracking") else ""))
 
+    remote_n = min(n, 1000) if args.remote_people is None else args.remote_people
+    remote = remote_fetch(remote_n) if remote_n else {}
+    for label, (with_latency, without, concurrency, requests) in sorted(remote.items()):
+        print("remote: %-10s prefetch of %d people: %s with 20 ms added per request (%d requests, concurrency %d), "
+              "%s without" % (label, remote_n, fmt(with_latency), requests, concurrency, fmt(without)))
+
     cold = runs.get("cold", {}).get("duration")
     warm = runs.get("warm", {}).get("duration")
     rss = max([r["rss"] for r in runs.values()] or [None]) if runs else None
@@ -325,6 +366,11 @@ def run(args):
          ratio(n / warm if warm else None, m / fig["loop_warm"]), ">= 500x", lambda v: v >= 500),
         ("peak RSS of the sync (MB)", rss, "<= 500", lambda v: v <= 500),
     ]
+    for label in ("graph", "sharepoint"):
+        if label in remote:
+            with_latency, without, concurrency, requests = remote[label]
+            rows.insert(4, ("%s fetch time / (N x 20 ms / fetch concurrency %d)" % (label, concurrency),
+                            ratio(with_latency, remote_n * 0.02 / concurrency), "<= 1.5", lambda v: v <= 1.5))
     print("\nRatios (sync times are the module's own duration_seconds; wall times above include "
           "ansible-playbook's start)")
     for label, value, target, ok in rows:

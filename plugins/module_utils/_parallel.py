@@ -122,8 +122,7 @@ class ImagePool(object):
         self._executor = None
 
     def __enter__(self):
-        self.start()
-        return self
+        return self  # workers start on the first photo that is not in the cache
 
     def __exit__(self, *exc_info):
         self.close()

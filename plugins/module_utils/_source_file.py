@@ -428,7 +428,10 @@ class FolderSource(_SourceBase):
 
     def _inside(self, entry):
         """The real path of ``entry`` if it stays inside the folder, else None."""
-        path = os.path.realpath(os.path.join(self.root, entry))
+        path = os.path.join(self.root, entry)
+        if os.sep not in entry and entry not in (os.curdir, os.pardir) and not os.path.islink(path):
+            return path  # one name in the (real) folder, not a link: already real (one lstat, not one per part)
+        path = os.path.realpath(path)
         if os.path.dirname(path) != self.root and not path.startswith(self.root + os.sep):
             return None
         return path

@@ -458,8 +458,14 @@ class Run(object):
         list_keys = getattr(self.source, "list_keys", None)
         if list_keys is None or self.options.identities:
             return []
-        used = set(os.path.realpath(o.origin) for o in self.records if o.origin)
-        return [key for key in list_keys() if os.path.realpath(key) not in used]
+        keys = list_keys()
+        used = set(o.origin for o in self.records if o.origin)
+        left = [key for key in keys if key not in used]
+        # Keys and origins are both real paths for a folder source; realpath() (several lstat calls each,
+        # seconds at 10,000 people) only for origins given in another form.
+        key_set = set(keys)
+        other = set(os.path.realpath(o) for o in used if o not in key_set)
+        return [key for key in left if os.path.realpath(key) not in other] if other else left
 
     # -- pass 2 ----------------------------------------------------------------------
     def apply(self, spool):

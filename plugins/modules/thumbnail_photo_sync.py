@@ -98,10 +98,10 @@ options:
     description:
       - Keep change-tracking state here (one small owner-only file per scope) so that the next run reads only
         what changed since this one, the way Microsoft documents polling Active Directory for changes
-        (C(uSNChanged)): people whose directory entry moved, new people, and people whose source photo changed
-        (file size and modification time, or the source bytes' hash) are reconciled; everybody else is reported
+        (C(uSNChanged)). People whose directory entry moved, new people, and people whose source photo changed
+        (file size and modification time, or the source bytes' hash) are reconciled, everybody else is reported
         in sync without reading their photo.
-      - Any doubt makes the run read everything: no state yet, a damaged state file or one of another scope,
+      - Any doubt makes the run read everything, for example no state yet, a damaged state file or one of another scope,
         source or image options, another DC (USNs are per DC), a DC restored from backup (another
         C(invocationId)), a filter on C(memberOf). O(verify=full) forces it.
       - Not used with O(identities). Not set, every run reads everything. See the performance guide in the
