@@ -4,7 +4,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Image pipeline benchmark: normalize() against a naive Pillow pipeline, in one run.
 
-    /work/venv/bin/python benchmarks/bench_image.py [--repeat N]
+    "$PYTHON" benchmarks/bench_image.py [--repeat N]     (after ". tests/setup-env")
 
 Naive = what most scripts do: Image.open, convert('RGB'), resize to the 96 px box
 with LANCZOS from full resolution, save as JPEG with Pillow's defaults.  Both run on

@@ -88,7 +88,8 @@ def _worker(conn, seed, start, count, oracle):
         except typed as exc:
             outcome = "typed:%s" % type(exc).__name__
             detail = str(exc)[:160]
-        except BaseException as exc:  # pylint: disable=broad-except - this is what the fuzz run looks for
+        # anything else is what the fuzz run looks for
+        except BaseException as exc:  # pylint: disable=broad-except
             outcome = "untyped:%s" % type(exc).__name__
             detail = traceback.format_exc()[-1200:]
         else:
@@ -184,7 +185,7 @@ def run(cases, seed, timeout, oracle, progress):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--cases", type=int, default=10000, help="number of cases (default 10000)")
     parser.add_argument("--seed", default="1", help="seed of the case generator (default 1)")
     parser.add_argument("--timeout", type=float, default=10.0,
@@ -222,8 +223,8 @@ def main(argv=None):
     if stats["peak_rss_kb"] / 1024.0 > args.max_rss_mb:
         failed.append(("memory", "-", "-", "-", "peak RSS over the limit"))
     for outcome, index, name, mutation, detail in failed[:20]:
-        print("FAIL %s: case %s (%s, %s)\n    %s" % (outcome, index, name, mutation,
-                                                      str(detail).replace("\n", "\n    ")))
+        text = str(detail).replace("\n", "\n    ")
+        print("FAIL %s: case %s (%s, %s)\n    %s" % (outcome, index, name, mutation, text))
     if ran < args.cases:
         failed.append(("incomplete", "-", "-", "-", "-"))
     return 1 if failed else 0

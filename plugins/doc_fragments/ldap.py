@@ -16,6 +16,9 @@ options:
     description:
       - The domain controller(s) to talk to, tried in order until one answers.
       - Each entry is a host name or address, optionally with C(:port), or an C(ldap://) / C(ldaps://) URI.
+      - A URI's scheme must agree with O(tls_mode), or the task fails before connecting. C(ldaps://) goes with
+        O(tls_mode=ldaps) (the default). C(ldap://) needs O(tls_mode=start_tls), or O(tls_mode=none) together
+        with O(allow_plaintext=true).
       - Use a name that is in the server certificate (validation compares it), usually the DC's DNS name.
       - If not set, the value of the E(PHOTOSYNC_LDAP_SERVER) environment variable is used
         (a comma-separated list).
@@ -48,7 +51,10 @@ options:
     default: true
   ca_cert:
     description:
-      - A PEM file with the CA certificate(s) that issued the directory's certificate.
+      - A PEM file with the CA certificate(s) that issued the directory's certificate, on the host that runs
+        the module.
+      - A missing file, or one that is not PEM (for example a binary DER C(.cer) as Windows exports it), fails
+        the task before connecting. Convert DER with C(openssl x509 -inform der -in FILE -out ca.pem).
       - When not set, the system's trusted CAs are used.
       - Falls back to E(PHOTOSYNC_LDAP_CA_CERT).
     type: path
@@ -128,6 +134,16 @@ options:
         (for example V(DC=example,DC=com)).
       - Falls back to E(PHOTOSYNC_LDAP_SEARCH_BASE).
     type: str
+  allow_any_object_dn:
+    description:
+      - Let an identity given as a distinguishedName name any object, not only a person.
+      - By default every identity, a DN included, finds people only. A person is a C(user) that is not a
+        C(computer), or an C(inetOrgPerson). A DN of a computer, group or contact then fails with
+        "not a person", so a mistyped or templated DN cannot give such an object a photo.
+      - Set to V(true) only when you mean to read or write the photo of such an object by its DN.
+        Identities of other kinds and O(search_base)/filter searches still find people only.
+    type: bool
+    default: false
 notes:
   - The LDAP connection options can be set once for a play with
     C(module_defaults) and the action group C(group/photosync.ad.ldap).
@@ -135,6 +151,7 @@ notes:
     enforce them, a simple bind over LDAPS (the default) or Kerberos works.
   - O(auth_protocol=kerberos) is tested against Samba's (Heimdal) KDC with MIT Kerberos client libraries.
 requirements:
-  - ldap3 >= 2.8 (Python library on the host that runs the module)
+  - ldap3 >= 2.9 (Python library on the host that runs the module; the same minimum as the collection's
+    requirements.txt)
   - gssapi (Python library, only for O(auth_protocol=kerberos))
 """

@@ -46,6 +46,15 @@ class ServerUnreachable(DirectoryError):
     """No server in the list answered."""
 
 
+class ConnectionLost(DirectoryError):
+    """The connection broke or the server stopped answering in the middle of an operation.
+
+    It stops a whole run (``run_wide``): the next person would meet the same dead connection.
+    """
+
+    run_wide = True
+
+
 class TLSFailure(DirectoryError):
     """The TLS handshake failed, usually certificate validation."""
 

@@ -16,8 +16,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import datetime
+import os
 import re
+import socket
 import ssl
 import struct
 import uuid
@@ -73,6 +76,8 @@ _AD_BIND_SUBCODES = {
     "775": "the account is locked out",
 }
 
+# C0 and C1 control characters and DEL: never part of a name; Samba cuts a value at NUL.
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
 _GUID_RE = re.compile(r"^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$")
 _SID_RE = re.compile(r"^S-1-\d+(-\d+)+$", re.IGNORECASE)
 _DN_RE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*=.+,\s*[A-Za-z][A-Za-z0-9-]*=", re.DOTALL)
@@ -103,6 +108,7 @@ def ldap_connection_spec():
         connect_timeout=dict(type="int", default=10),
         timeout=dict(type="int", default=60),
         search_base=dict(type="str", fallback=(env_fallback, ["PHOTOSYNC_LDAP_SEARCH_BASE"])),
+        allow_any_object_dn=dict(type="bool", default=False),
     )
 
 
@@ -112,7 +118,7 @@ class ConnectionSettings(object):
     def __init__(self, server, port=None, tls_mode="ldaps", validate_certs=True, ca_cert=None,
                  auth_protocol="simple", username=None, password=None, client_cert=None, client_key=None,
                  allow_plaintext=False, connect_timeout=10, timeout=60, search_base=None,
-                 kerberos_hostname_override=None):
+                 kerberos_hostname_override=None, allow_any_object_dn=False):
         if not server:
             raise _errors.ConfigurationError(
                 "no LDAP server given",
@@ -132,6 +138,7 @@ class ConnectionSettings(object):
         self.timeout = timeout
         self.search_base = search_base
         self.kerberos_hostname_override = (kerberos_hostname_override or "").strip() or None
+        self.allow_any_object_dn = allow_any_object_dn
         self._check()
 
     @classmethod
@@ -140,6 +147,7 @@ class ConnectionSettings(object):
         return cls(**dict((name, params.get(name)) for name in names if params.get(name) is not None))
 
     def _check(self):
+        self._check_uri_schemes()
         if self.auth_protocol == "simple":
             if not self.username and not self.password:
                 # An anonymous bind "works" and then every search fails with operationsError: say it now.
@@ -170,6 +178,32 @@ class ConnectionSettings(object):
                     "auth_protocol=certificate needs client_cert (and client_key unless the key is in the same file)")
             if self.tls_mode == "none":
                 raise _errors.ConfigurationError("auth_protocol=certificate needs tls_mode ldaps or start_tls")
+
+    def _check_uri_schemes(self):
+        """A server given as a URI must agree with tls_mode: the scheme says what the first byte on the
+        wire is, and a disagreement decided silently either way could send a password in clear text."""
+        for entry in self.servers:
+            scheme = _uri_scheme(entry)
+            if scheme == "ldaps" and self.tls_mode != "ldaps":
+                raise _errors.ConfigurationError(
+                    "server %s is an ldaps:// URI (TLS from the first byte), but tls_mode is %s" % (
+                        entry, self.tls_mode),
+                    hint="Leave tls_mode at ldaps (the default) for ldaps:// servers, or give the server as "
+                         "ldap://host with tls_mode=start_tls")
+            if scheme == "ldap" and self.tls_mode == "ldaps":
+                raise _errors.ConfigurationError(
+                    "server %s is an ldap:// URI (no TLS when connecting), but tls_mode is ldaps (the default)" %
+                    entry,
+                    hint="Set tls_mode=start_tls to upgrade the ldap:// connection with StartTLS before the bind "
+                         "(port 389), or write the server as ldaps://host or a plain host name for LDAPS (port "
+                         "636). Only tls_mode=none with allow_plaintext=true binds without TLS, and then the "
+                         "password crosses the network in clear text")
+
+
+def _uri_scheme(server):
+    """'ldap' or 'ldaps' for a server written as a URI, else None."""
+    m = re.match(r"^\s*(ldaps?)://", server, re.IGNORECASE)
+    return m.group(1).lower() if m else None
 
 
 def _split_host_port(server, default_port):
@@ -218,8 +252,32 @@ def guid_from_bytes(data):
     return str(uuid.UUID(bytes_le=bytes(data))) if data and len(data) == 16 else None
 
 
+def check_identity(identity):
+    """Refuse an identity that can never name anyone: empty, or with a control character.
+
+    A NUL matters most: Samba cuts a value at NUL, so ``alice\x00bob`` would find alice.
+    """
+    if identity is None or not str(identity).strip():
+        raise _errors.ConfigurationError("an identity is empty", hint="Remove the empty entry or fill it in")
+    if _CONTROL_RE.search(identity):
+        raise _errors.ConfigurationError(
+            "the identity %s contains a control character; no name in the directory does" % ascii(identity),
+            hint="Check where the value comes from (a stray NUL, newline or escape sequence); give the name "
+                 "without it")
+    return identity
+
+
+def split_domain_prefix(text):
+    """``DOMAIN\\user`` -> ('DOMAIN', 'user'); anything else -> (None, text)."""
+    if "\\" in text:
+        domain, dummy, name = text.partition("\\")
+        return domain.strip(), name.strip()
+    return None, text
+
+
 def classify_identity(identity):
     """Which attribute an identity most likely names, for identity_type=auto."""
+    check_identity(identity)
     text = identity.strip()
     if _GUID_RE.match(text):
         return "objectGUID"
@@ -234,6 +292,7 @@ def classify_identity(identity):
 
 def identity_filter(identity, identity_type="auto"):
     """The escaped LDAP filter that finds ``identity``; None for a DN (read by base search)."""
+    check_identity(identity)
     kind = classify_identity(identity) if identity_type == "auto" else identity_type
     text = identity.strip()
     if kind == "dn":
@@ -250,9 +309,9 @@ def identity_filter(identity, identity_type="auto"):
     elif kind == "userPrincipalName_or_mail":
         value = "(|(userPrincipalName=%s)(mail=%s))" % (escape_filter_value(text), escape_filter_value(text))
     elif kind == "sAMAccountName":
-        # DOMAIN\user is how people write it; the domain part is not in sAMAccountName.
-        if "\\" in text:
-            text = text.split("\\", 1)[1]
+        # DOMAIN\user is how people write it; the domain part is not in sAMAccountName (it is
+        # checked against the directory's NetBIOS name by Directory.resolve).
+        text = split_domain_prefix(text)[1]
         value = "(sAMAccountName=%s)" % escape_filter_value(text)
     elif kind in ("userPrincipalName", "mail"):
         value = "(%s=%s)" % (kind, escape_filter_value(text))
@@ -334,6 +393,12 @@ class Directory(object):
 
     def _tls(self):
         s = self.settings
+        if s.ca_cert:
+            _check_pem_file(s.ca_cert, "ca_cert", ca=True)
+        if s.auth_protocol == "certificate":
+            _check_pem_file(s.client_cert, "client_cert")
+            if s.client_key:
+                _check_pem_file(s.client_key, "client_key")
         return ldap3.Tls(
             validate=ssl.CERT_REQUIRED if s.validate_certs else ssl.CERT_NONE,
             ca_certs_file=s.ca_cert,
@@ -346,11 +411,19 @@ class Directory(object):
         s = self.settings
         if not HAS_LDAP3:
             raise _errors.ConfigurationError("the ldap3 Python library is required")
+        tls = self._tls()  # checks ca_cert & co. before any network I/O
         tried = []
+        unresolved = []
         for entry in s.servers:
-            host, port, scheme = _split_host_port(entry, s.port)
-            use_ssl = (scheme == "ldaps") if scheme else s.tls_mode == "ldaps"
-            server = ldap3.Server(host, port=port, use_ssl=use_ssl, tls=self._tls(),
+            host, port, dummy = _split_host_port(entry, s.port)
+            # ConnectionSettings made sure a URI's scheme agrees with tls_mode.
+            use_ssl = s.tls_mode == "ldaps"
+            reason = _resolve_error(host, port)
+            if reason:
+                unresolved.append(host)
+                tried.append("%s:%d (the name does not resolve: %s)" % (host, port, reason))
+                continue
+            server = ldap3.Server(host, port=port, use_ssl=use_ssl, tls=tls,
                                   connect_timeout=s.connect_timeout, get_info=ldap3.NONE)
             connection = self._new_connection(server)
             try:
@@ -373,9 +446,15 @@ class Directory(object):
                 self._start_tls(host, port)
             self._bind()
             return self
-        raise _errors.ServerUnreachable(
-            "no LDAP server answered; tried %s" % ", ".join(tried),
-            hint="Check the server names, the port (636 for ldaps, 389 for start_tls) and firewalls")
+        if unresolved and len(unresolved) == len(tried):
+            hint = ("This host cannot resolve %s: check the spelling, and that its DNS (/etc/resolv.conf) or "
+                    "/etc/hosts knows the name; use the DC's fully qualified DNS name (the one in its "
+                    "certificate), e.g. dc1.example.com" % ", ".join(unresolved))
+        else:
+            hint = "Check the server names, the port (636 for ldaps, 389 for start_tls) and firewalls"
+            if unresolved:
+                hint += "; DNS cannot resolve %s" % ", ".join(unresolved)
+        raise _errors.ServerUnreachable("no LDAP server answered; tried %s" % ", ".join(tried), hint=hint)
 
     def _new_connection(self, server):
         s = self.settings
@@ -401,6 +480,8 @@ class Directory(object):
             ok = self.connection.start_tls()
         except ldap3_exceptions.LDAPException as exc:
             reason = str(exc)
+            if _is_communication_error(exc) and not _looks_like_tls_failure(reason):
+                raise self._connection_lost(exc, "asking for StartTLS", bound=False)
             if _looks_like_tls_failure(reason):
                 raise _errors.TLSFailure(
                     "StartTLS with %s:%d failed: %s" % (host, port, _short_tls_reason(reason)),
@@ -453,6 +534,10 @@ class Directory(object):
             except gssapi.exceptions.GSSError as exc:
                 raise self._kerberos_error(exc, kerberos_principal(s.username))
             except ldap3_exceptions.LDAPException as exc:
+                if _is_communication_error(exc) and (_is_timeout(exc) or not self._server_answers()):
+                    # The DC went away (or hangs): not a Kerberos problem, whatever the bind was.
+                    raise self._connection_lost(exc, "the Kerberos bind as %s" % (
+                        kerberos_principal(s.username) or "the ticket cache's principal"), bound=False)
                 raise _errors.AuthenticationFailed(
                     "Kerberos bind to %s (service %s) failed: %s" % (self.server_used, self._kerberos_service(), exc),
                     hint="The server broke off the SASL GSSAPI exchange. Check that the DC offers GSSAPI "
@@ -467,10 +552,11 @@ class Directory(object):
             if _looks_like_tls_failure(reason):
                 raise _errors.TLSFailure("TLS failed during bind: %s" % _short_tls_reason(reason),
                                          hint="Pass ca_cert with the CA that issued the server certificate")
-            raise _errors.AuthenticationFailed(
-                "bind as %s to %s failed: %s" % (s.username or "(anonymous)", self.server_used, reason),
-                hint="The server closed the connection during the bind. If you used auth_protocol=ntlm-like "
-                     "binds, use a simple bind over LDAPS instead")
+            who = "the client certificate %s" % s.client_cert if s.auth_protocol == "certificate" else \
+                s.username or "(anonymous)"
+            if _is_communication_error(exc):
+                raise self._connection_lost(exc, "the bind as %s" % who, bound=False)
+            raise _errors.AuthenticationFailed("bind as %s to %s failed: %s" % (who, self.server_used, reason))
         if ok:
             return
         self._raise_bind_failure()
@@ -578,9 +664,65 @@ class Directory(object):
                 return _first(entry["attributes"], "nETBIOSName")
         return None
 
-    def _search(self, base, ldap_filter, scope, attributes, paged_size=None, paged_cookie=None, user=None):
-        ok = self.connection.search(base, ldap_filter, search_scope=scope, attributes=attributes,
-                                    paged_size=paged_size, paged_cookie=paged_cookie)
+    # --- talking to the server ------------------------------------------------
+
+    @contextlib.contextmanager
+    def _talking(self, action, user=None):
+        """Every LDAP operation after the connection is open runs inside this: the one place where
+        ldap3's exceptions (raised even with raise_exceptions=False for broken sockets, timeouts and
+        bad filters) become domain errors that name the server, the operation and the user."""
+        try:
+            yield
+        except ldap3_exceptions.LDAPInvalidFilterError as exc:
+            raise _errors.ConfigurationError("%s: the LDAP filter is not valid: %s" % (action, exc), user=user,
+                                             hint="Check the filter's parentheses and escaping (RFC 4515)")
+        except (ldap3_exceptions.LDAPException, socket.error, ssl.SSLError) as exc:
+            if _is_communication_error(exc):
+                raise self._connection_lost(exc, action, user=user)
+            raise _errors.DirectoryError("%s on %s failed: %s" % (action, self.server_used, exc), user=user)
+
+    def _connection_lost(self, exc, action, user=None, bound=True):
+        s = self.settings
+        bound = "" if not bound else " (bound as %s)" % (
+            s.username or ("the client certificate" if s.auth_protocol == "certificate" else "(anonymous)"))
+        if _is_timeout(exc):
+            return _errors.ConnectionLost(
+                "%s did not answer within %d s (timeout) during %s%s" % (self.server_used, s.timeout, action, bound),
+                user=user,
+                hint="The domain controller is hung, overloaded, or a network path drops packets; raise timeout "
+                     "if it is only slow. A write is one LDAP modify that the directory applies whole or not at "
+                     "all: run the task again, it compares against what the directory holds then")
+        return _errors.ConnectionLost(
+            "lost the connection to %s during %s%s: %s" % (self.server_used, action, bound, _short_comm_reason(exc)),
+            user=user,
+            hint="The domain controller closed the connection or went away (restart, crash, idle timeout, a "
+                 "firewall or load balancer cutting connections). A write is one LDAP modify that the "
+                 "directory applies whole or not at all, so nothing is half-written: run the task again, it "
+                 "compares against what the directory holds then")
+
+    def _server_answers(self):
+        """Whether the server still answers a fresh connection (an anonymous rootDSE read, a few seconds at
+        most): tells a server that hung up on this bind on purpose from one that died or hangs."""
+        probe = None
+        try:
+            probe = ldap3.Connection(self.connection.server, receive_timeout=min(self.settings.timeout, 5),
+                                     raise_exceptions=False)
+            probe.open()
+            return bool(probe.search("", "(objectClass=*)", ldap3.BASE, attributes=["1.1"]))
+        except (ldap3_exceptions.LDAPException, socket.error, ssl.SSLError, AttributeError):
+            return False
+        finally:
+            if probe is not None:
+                try:
+                    probe.unbind()
+                except Exception:  # pylint: disable=broad-except
+                    pass
+
+    def _search(self, base, ldap_filter, scope, attributes, paged_size=None, paged_cookie=None, user=None,
+                action=None):
+        with self._talking(action or "search of %s" % (base or "the rootDSE"), user=user):
+            ok = self.connection.search(base, ldap_filter, search_scope=scope, attributes=attributes,
+                                        paged_size=paged_size, paged_cookie=paged_cookie)
         if ok:
             return True
         result = self.connection.result or {}
@@ -603,21 +745,67 @@ class Directory(object):
             display_name=_first(attrs, "displayName"),
         )
 
+    def _base_entries(self, dn, ldap_filter, attributes, user=None):
+        found = self._search(dn, ldap_filter, ldap3.BASE, attributes, user=user,
+                             action="read of %s" % dn)
+        return [e for e in (self.connection.response or []) if e.get("type") == "searchResEntry"] if found else []
+
+    def _check_domain_prefix(self, identity, kind):
+        """``DOMAIN\\user`` must name this directory's domain; the prefix is not in sAMAccountName, so
+        ignoring it would find a same-named user of this domain for another domain's name."""
+        if kind != "sAMAccountName":
+            return
+        domain, name = split_domain_prefix(identity.strip())
+        if domain is None:
+            return
+        ours = self.netbios_domain()
+        if not ours:
+            raise _errors.UserNotFound(
+                "the identity names the domain %s, and this directory has no NetBIOS domain name to check it "
+                "against" % domain, user=identity, hint="Give the name without the DOMAIN\\ prefix")
+        if domain.lower() != ours.lower():
+            raise _errors.UserNotFound(
+                "the identity names the domain %s, but the directory at %s is the domain %s" % (
+                    domain, self.server_used, ours),
+                user=identity,
+                hint="Connect to a DC of %s for that user, or write the name as %s\\%s if you mean this "
+                     "domain's user" % (domain, ours, name))
+
     def resolve(self, identity, identity_type="auto"):
-        """Find exactly one person; UserNotFound / AmbiguousIdentity otherwise."""
+        """Find exactly one person; UserNotFound / AmbiguousIdentity otherwise.
+
+        A DN is looked up with the same people-only filter as every other identity (a computer
+        object is not a person) unless ``allow_any_object_dn`` is set.
+        """
+        check_identity(identity)
         kind = classify_identity(identity) if identity_type == "auto" else identity_type
         if kind == "dn":
-            found = self._search(identity.strip(), "(objectClass=*)", ldap3.BASE, USER_ATTRIBUTES, user=identity)
-            entries = [e for e in (self.connection.response or []) if e.get("type") == "searchResEntry"] \
-                if found else []
+            dn = identity.strip()
+            any_object = self.settings.allow_any_object_dn
+            entries = self._base_entries(dn, "(objectClass=*)" if any_object else PERSON_FILTER,
+                                         USER_ATTRIBUTES, user=identity)
+            if not entries:
+                other = [] if any_object else self._base_entries(dn, "(objectClass=*)", ["objectClass"], user=identity)
+                if other:
+                    classes = [str(c) for c in (other[0].get("attributes", {}).get("objectClass") or [])]
+                    raise _errors.UserNotFound(
+                        "the DN names an object that is not a person (objectClass %s)" % (
+                            ", ".join(classes[-2:]) or "unknown"),
+                        user=identity,
+                        hint="Photos are written to people only (users that are not computers, or "
+                             "inetOrgPerson). Check the DN; set allow_any_object_dn=true only if you really "
+                             "mean to give this object a photo")
+                raise _errors.UserNotFound(
+                    "no object has the DN %s (or the bound account may not read it)" % dn, user=None,
+                    hint="Check the DN (copy it from the directory, e.g. distinguishedName in ADUC's Attribute "
+                         "Editor) and that the bound account may read the object")
         else:
+            self._check_domain_prefix(identity, kind)
             entries = list(self.find_entries(identity_filter(identity, identity_type), USER_ATTRIBUTES,
                                              user=identity))
         if not entries:
             raise _errors.UserNotFound(
-                "no user matches %s%s under %s" % (
-                    "the DN" if kind == "dn" else kind, "" if kind == "dn" else " %r" % identity,
-                    identity if kind == "dn" else self.search_base()),
+                "no user matches %s %r under %s" % (kind, identity, self.search_base()),
                 user=identity,
                 hint="Check the spelling, the search_base, and that the bound account may read the user")
         if len(entries) > 1:
@@ -633,16 +821,22 @@ class Directory(object):
         ldap_scope = {"subtree": ldap3.SUBTREE, "onelevel": ldap3.LEVEL, "base": ldap3.BASE}[scope]
         cookie = None
         while True:
-            if not self._search(base, ldap_filter, ldap_scope, attributes, paged_size=page_size,
-                                paged_cookie=cookie, user=user):
-                return
-            for entry in self.connection.response or []:
-                if entry.get("type") == "searchResEntry":
-                    yield entry
-            controls = (self.connection.result or {}).get("controls") or {}
-            cookie = controls.get("1.2.840.113556.1.4.319", {}).get("value", {}).get("cookie")
+            # Read the whole page - entries AND cookie - before yielding anything: ldap3 keeps only the
+            # last operation's response/result, and the caller may run other operations in its loop.
+            page, cookie = self._search_page(base, ldap_filter, ldap_scope, attributes, page_size, cookie, user)
+            yield from page
             if not cookie:
                 return
+
+    def _search_page(self, base, ldap_filter, ldap_scope, attributes, page_size, cookie, user=None):
+        """One page of a paged search: (entries, cookie for the next page or None)."""
+        if not self._search(base, ldap_filter, ldap_scope, attributes, paged_size=page_size,
+                            paged_cookie=cookie, user=user):
+            return [], None
+        entries = [e for e in (self.connection.response or []) if e.get("type") == "searchResEntry"]
+        controls = (self.connection.result or {}).get("controls") or {}
+        next_cookie = controls.get("1.2.840.113556.1.4.319", {}).get("value", {}).get("cookie")
+        return entries, next_cookie or None
 
     def find_users(self, ldap_filter=None, search_base=None, scope="subtree", extra_attributes=()):
         """Yield (DirectoryUser, raw_attributes) for every person the filter matches."""
@@ -652,7 +846,8 @@ class Directory(object):
 
     def read_values(self, dn, attribute):
         """All values of ``attribute`` on ``dn`` as bytes (empty list when unset)."""
-        if not self._search(dn, "(objectClass=*)", ldap3.BASE, [attribute], user=dn):
+        if not self._search(dn, "(objectClass=*)", ldap3.BASE, [attribute], user=dn,
+                            action="reading %s of %s" % (attribute, dn)):
             raise _errors.UserNotFound("the object %s does not exist (any more)" % dn, user=dn)
         for entry in self.connection.response or []:
             if entry.get("type") == "searchResEntry":
@@ -723,7 +918,8 @@ class Directory(object):
                 changes.append((ldap3.MODIFY_ADD, [new]))
             if not changes:
                 return
-        ok = self.connection.modify(dn, {attribute: changes})
+        with self._talking("writing %s of %s" % (attribute, dn), user=who):
+            ok = self.connection.modify(dn, {attribute: changes})
         if ok:
             return
         result = self.connection.result or {}
@@ -759,6 +955,73 @@ def _short_tls_reason(reason):
             ", ".join(names) or "other names", asked.group(1) if asked else "the name connected to")
     m = re.search(r"(certificate verify failed[^(')\]]*|hostname [^(')\]]*)", reason, re.IGNORECASE)
     return m.group(1).strip() if m else reason
+
+
+def _is_communication_error(exc):
+    """ldap3's broken-socket family, its response timeout, and raw socket/TLS errors."""
+    if HAS_LDAP3 and isinstance(exc, (ldap3_exceptions.LDAPCommunicationError,
+                                      ldap3_exceptions.LDAPResponseTimeoutError,
+                                      ldap3_exceptions.LDAPMaximumRetriesError)):
+        return True
+    return isinstance(exc, (socket.error, ssl.SSLError))
+
+
+def _is_timeout(exc):
+    text = str(exc).lower()
+    return isinstance(exc, socket.timeout) or "timed out" in text or "timeout" in text
+
+
+def _short_comm_reason(exc):
+    text = str(exc)
+    lowered = text.lower()
+    if "session terminated by server" in lowered or "connection reset" in lowered or "broken pipe" in lowered:
+        return "the server closed the connection (%s)" % text
+    if "socket is closed" in lowered or "closed" in lowered:
+        return "the connection was already closed (%s)" % text
+    return text
+
+
+def _resolve_error(host, port):
+    """Why ``host`` does not resolve (text), or None when it does."""
+    try:
+        socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        return exc.strerror or str(exc)
+    except UnicodeError as exc:
+        return "not a valid host name (%s)" % exc
+    return None
+
+
+def _check_pem_file(path, option, ca=False):
+    """Refuse, before connecting, a certificate/key file that is missing or is not PEM."""
+    where = ("Give the path on the host that runs the module (with delegate_to: localhost, the Ansible "
+             "controller); relative paths resolve against that host's working directory, so prefer an "
+             "absolute path")
+    if not os.path.exists(path):
+        raise _errors.ConfigurationError("%s %s does not exist" % (option, path), hint=where)
+    if not os.path.isfile(path):
+        raise _errors.ConfigurationError("%s %s is not a file" % (option, path), hint=where)
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 20)
+    except (IOError, OSError) as exc:
+        raise _errors.ConfigurationError("%s %s cannot be read: %s" % (option, path, exc),
+                                         hint="Make the file readable by the user that runs the module")
+    if not ca:
+        if b"-----BEGIN " not in head:
+            raise _errors.ConfigurationError(
+                "%s %s is not a PEM file (no -----BEGIN line)" % (option, path),
+                hint="Convert it: openssl x509 -inform der -in FILE -out cert.pem (a certificate), "
+                     "openssl pkcs12 -in FILE.pfx -nodes -out both.pem (a .pfx)")
+        return
+    context = ssl.create_default_context()
+    try:
+        context.load_verify_locations(cafile=path)
+    except ssl.SSLError as exc:
+        raise _errors.ConfigurationError(
+            "ca_cert %s is not a PEM file with a CA certificate (%s)" % (path, getattr(exc, "reason", None) or exc),
+            hint="ca_cert must be PEM (text starting with -----BEGIN CERTIFICATE-----). A DER (binary .cer/.crt, "
+                 "as Windows exports it) converts with: openssl x509 -inform der -in FILE -out ca.pem")
 
 
 def _short_socket_reason(reason):

@@ -731,13 +731,14 @@ def _figure(which, summary, photo, person_label):
     label = "Current" if which == "before" else "Desired"
     if not summary:
         return u'<figure><div class="none">no photo</div><figcaption><b>%s</b>none</figcaption></figure>' % label
-    caption = u"%s\u00d7%s %s<br>%s" % (_html(summary.get("width") or "?"), _html(summary.get("height") or "?"),
-                                       _html(summary.get("format") or ""), _html(_human_bytes(summary.get("bytes"))))
+    caption = u"%s\u00d7%s %s<br>%s" % (
+        _html(summary.get("width") or "?"), _html(summary.get("height") or "?"),
+        _html(summary.get("format") or ""), _html(_human_bytes(summary.get("bytes"))))
     mime = sniff_image_type(photo[1]) if photo else None
     if mime:
-        img = u'<img src="data:%s;base64,%s" alt="%s photo of %s" loading="lazy" decoding="async" ' \
-              u'width="96" height="96">' % (mime, base64.b64encode(photo[1]).decode("ascii"), label.lower(),
-                                           _html(person_label))
+        img = (u'<img src="data:%s;base64,%s" alt="%s photo of %s" loading="lazy" decoding="async" '
+               u'width="96" height="96">') % (
+            mime, base64.b64encode(photo[1]).decode("ascii"), label.lower(), _html(person_label))
     else:
         why = "not shown" if photo else "not in report"
         img = u'<div class="none" title="sha256 %s">%s</div>' % (_html(summary.get("sha256")), why)
@@ -808,10 +809,11 @@ def render_html_head(run_info, summary, generated_at, rows, include_photos):
     cards = [u'<div class="card total"><div class="n" id="count-total" data-count="%d">%d</div>'
              u'<div class="l">people in scope</div></div>' % (summary["total"], summary["total"])]
     for status in STATUSES:
-        cards.append(u'<div class="card s-%s%s" title="%s"><div class="n" id="count-%s" data-count="%d">%d</div>'
-                     u'<div class="l">%s</div></div>' % (status, "" if counts[status] else " zero",
-                                                          _html(STATUS_HELP[status]), status, counts[status],
-                                                          counts[status], _html(STATUS_TITLES[status])))
+        cards.append(
+            u'<div class="card s-%s%s" title="%s"><div class="n" id="count-%s" data-count="%d">%d</div>'
+            u'<div class="l">%s</div></div>' % (
+                status, "" if counts[status] else " zero", _html(STATUS_HELP[status]), status, counts[status],
+                counts[status], _html(STATUS_TITLES[status])))
     filters = u"".join(
         u'<label class="s-%s" title="%s"><input type="checkbox" name="status" value="%s" checked>'
         u'<span class="dot"></span>%s <span>(%d)</span></label>' % (

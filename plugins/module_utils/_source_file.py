@@ -499,6 +499,15 @@ class FolderSource(_SourceBase):
         return sorted(keys)
 
 
+def build_folder_source(params):
+    """The FolderSource for module params ``photo_dir``, ``photo_name_templates`` and ``file_max_bytes``
+    (the bulk sync's option names), or None when ``photo_dir`` is not given."""
+    if not params.get("photo_dir"):
+        return None
+    templates = params.get("photo_name_templates") or ["{sAMAccountName}.*"]
+    return FolderSource(params["photo_dir"], templates, max_bytes=params.get("file_max_bytes"))
+
+
 def read_json_file(path, user=None, what="backup sidecar"):
     """A small JSON file (at most 64 KiB), as a dict; SourceError/BackupError on failure."""
     data, _info = read_regular_file(path, _SIDECAR_MAX_BYTES, what=what, user=user, option="the sidecar limit")

@@ -21,7 +21,7 @@ from ansible_collections.photosync.ad.plugins.module_utils import _errors, _grap
 from ansible_collections.photosync.ad.plugins.module_utils._ldap import IDENTITY_TYPES
 # The local file sources live in _source_file; imported here so their names stay importable from _sources.
 from ansible_collections.photosync.ad.plugins.module_utils._source_file import (
-    DEFAULT_FILE_MAX_BYTES, BackupSource, ContentSource, FileSource, FolderSource,
+    DEFAULT_FILE_MAX_BYTES, BackupSource, ContentSource, FileSource, build_folder_source,
 )
 
 # The single-person source options of thumbnail_photo (exactly one is given), and the
@@ -156,8 +156,7 @@ def build_bulk_source(params):
         raise _errors.ConfigurationError(
             "give exactly one photo source (%s), got %s" % (", ".join(BULK_SOURCE_OPTIONS), ", ".join(given) or "none"))
     if params.get("photo_dir"):
-        return FolderSource(params["photo_dir"], params.get("photo_name_templates") or DEFAULT_NAME_TEMPLATES,
-                            max_bytes=params.get("file_max_bytes") or DEFAULT_FILE_MAX_BYTES)
+        return build_folder_source(params)
     if params.get("photo_url_template"):
         return _source_url.from_params(params, template=params["photo_url_template"])
     return _remote_source(params)

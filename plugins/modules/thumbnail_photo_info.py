@@ -36,11 +36,24 @@ options:
       - The users to report on, in this order.
       - Each is a distinguishedName, an objectGUID, an objectSid (V(S-1-5-21-...)), a sAMAccountName
         (V(alice) or V(EXAMPLE\\alice)), a userPrincipalName or a mail address; see O(identity_type).
-      - A name that matches nobody, or more than one person, fails the task and says so.
+      - A name that matches nobody, or more than one person, gets an entry of its own with
+        RV(users[].found=false) and the reason in RV(users[].lookup_error); the other names are reported
+        as usual. Set O(fail_on_unresolved=true) to fail the task at the end in that case.
+      - A name with a control character (such as a NUL or a newline) fails the task before anything is read.
+      - V(DOMAIN\\user) must name the directory's own domain (its NetBIOS name); another domain's name
+        matches nobody.
       - Exactly one of O(identities) and O(filter) is required.
     type: list
     elements: str
     aliases: [identity]
+  fail_on_unresolved:
+    description:
+      - Fail the task if any entry of O(identities) matched nobody or more than one object.
+      - The task fails only after every entry was reported (and exported), and the message lists the
+        names that did not resolve.
+      - When V(false), such names are only reported, per entry, and listed in RV(unresolved).
+    type: bool
+    default: false
   identity_type:
     description:
       - What the entries of O(identities) are.
@@ -89,12 +102,16 @@ options:
   export_name:
     description:
       - File name template for O(export_dir), with fields C({sAMAccountName}), C({userPrincipalName}),
-        C({mail}), C({objectGUID}), C({objectSid}), C({displayName}).
+        C({mail}), C({objectGUID}), C({objectSid}), C({displayName}), and C({ext}).
+      - C({ext}) is what the stored value is. V(jpg), V(png), V(gif) and so on for an image, V(txt) for
+        a value that is text (for example base64 stored instead of the bytes), and V(bin) for anything else.
+      - A value that is not an image is never written with an image extension. With a template such as
+        V({objectGUID}.jpg) its file gets V(.txt) or V(.bin) instead of V(.jpg).
       - Characters that are not safe in a file name (path separators, control characters) become V(_),
         and leading dots are removed, so a name can never leave O(export_dir).
       - Two users whose names render the same fail the task rather than overwrite each other.
     type: str
-    default: "{sAMAccountName}.jpg"
+    default: "{sAMAccountName}.{ext}"
 requirements:
   - Pillow
 seealso:
@@ -144,6 +161,21 @@ users:
   type: list
   elements: dict
   contains:
+    identity:
+      description: The entry of O(identities) this result is for; null for O(filter) results.
+      type: str
+      sample: alice
+    found:
+      description: Whether the identity matched exactly one person. When V(false), only RV(users[].identity),
+        RV(users[].ambiguous) and RV(users[].lookup_error) are set.
+      type: bool
+    ambiguous:
+      description: Whether the identity matched more than one object.
+      type: bool
+    lookup_error:
+      description: Why the identity did not resolve (no match, or several); null when it did.
+      type: str
+      sample: "no user matches sAMAccountName 'no-such-user' under DC=example,DC=test"
     dn:
       description: The user's distinguishedName.
       type: str
@@ -235,9 +267,15 @@ users:
       description: The photo, base64-encoded. Only with O(include_content=true).
       type: str
       returned: when O(include_content=true) and a photo is set
+unresolved:
+  description: The entries of O(identities) that matched nobody or more than one object, as given.
+  returned: always
+  type: list
+  elements: str
+  sample: [no-such-user]
 """
 
-from ansible_collections.photosync.ad.plugins.module_utils import _ldap, _module, _photo_info
+from ansible_collections.photosync.ad.plugins.module_utils import _errors, _ldap, _module, _photo_info
 
 
 def main():
@@ -249,11 +287,16 @@ def main():
         required_one_of=[("identities", "filter")],
         mutually_exclusive=[("identities", "filter")],
     )
-    with _module.failures(module):
+    users = None
+    try:
         settings = _ldap.ConnectionSettings.from_params(module.params)
         with _ldap.Directory(settings) as directory:
             users = _photo_info.collect(directory, module.params)
-    module.exit_json(changed=False, users=users)
+        _photo_info.check_unresolved(users, module.params)
+    except _errors.PhotoSyncError as exc:
+        extra = dict(users=users, unresolved=_photo_info.unresolved(users)) if users is not None else {}
+        _module.fail(module, exc, **extra)
+    module.exit_json(changed=False, users=users, unresolved=_photo_info.unresolved(users))
 
 
 if __name__ == "__main__":

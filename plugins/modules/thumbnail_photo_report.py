@@ -27,6 +27,8 @@ description:
     with mode C(0700) when missing.
   - A report whose bytes equal the file already in O(dest) is not rewritten, and the merged report carries the
     time of the newest input, so merging the same inputs again reports no change.
+  - Each status, the JSON schema and how to gate CI on a report are described in the collection's
+    C(docs/drift-reports.md).
 author:
   - photosync.ad developers (@photosync)
 attributes:
@@ -66,9 +68,6 @@ options:
     default: true
 seealso:
   - module: photosync.ad.thumbnail_photo_sync
-  - name: Drift reports
-    description: Each status, the JSON schema, and how to gate CI on a report (docs/drift-reports.md).
-    link: https://example.invalid/photosync/ad/docs/drift-reports.md
 """
 
 EXAMPLES = r"""

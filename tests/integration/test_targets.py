@@ -6,6 +6,8 @@ independent reader dcread.py) and a scratch ``target_tmp``; it asserts for itsel
 verifying the directory with dcread.py, never with the module under test.
 """
 
+import contextlib
+import fcntl
 import functools
 import http.server
 import os
@@ -66,15 +68,28 @@ def web_root(tmp_path):
         server.server_close()
 
 
+@contextlib.contextmanager
+def _one_target_at_a_time(dc):
+    """Targets share the seeded users (one sets bob's photo while another reads it): under pytest-xdist
+    they must not overlap, whichever workers they land on."""
+    with open(os.path.join(dc["dir"], "targets.lock"), "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @pytest.mark.parametrize("target", TARGETS)
 def test_target(dc, target, tmp_path, web_root):
     playbook = tmp_path / "play.yml"
     playbook.write_text(PLAYBOOK.format(target=target, role_path=os.path.join(TARGETS_DIR, target)))
     scratch = tmp_path / "scratch"
     scratch.mkdir()
-    result = run_playbook(playbook, dict(dc=dc, support_dir=SUPPORT_DIR, target_tmp=str(scratch),
-                                         python=sys.executable, web_root=web_root[0], web_url=web_root[1]),
-                          tmp_path)
+    with _one_target_at_a_time(dc):
+        result = run_playbook(playbook, dict(dc=dc, support_dir=SUPPORT_DIR, target_tmp=str(scratch),
+                                             python=sys.executable, web_root=web_root[0], web_url=web_root[1]),
+                              tmp_path)
     print(result.stdout[-20000:])
     assert result.returncode == 0, "target %s failed:\n%s" % (target, result.stdout[-8000:])
     assert "failed=0" in result.stdout

@@ -417,3 +417,84 @@ def test_reports_count_what_the_module_counts(dc, ou, web, tmp_path, capsys):
     junit = open(result["reports"]["junit"]).read()
     not_in_sync = result["total"] - result["counts"]["in_sync"]
     assert junit.count("<testcase") == 4 and junit.count("<failure") + junit.count("<error") == not_in_sync == 4
+
+
+# --- SharePoint and Graph (the test server in tests/support/sptest) ---------------------------------
+
+@pytest.fixture(scope="module")
+def sp_people():
+    """People the SharePoint/Graph test server knows; the tests create the same accounts in the DC."""
+    return [
+        {"account": "EXAMPLE\\sp-photo1", "upn": "sp-photo1@example.test", "photo_seed": 11},
+        {"account": "EXAMPLE\\sp-photo2", "upn": "sp-photo2@example.test", "photo_seed": 12},
+        {"account": "EXAMPLE\\sp-nophoto", "upn": "sp-nophoto@example.test", "has_photo": False},
+        {"account": "EXAMPLE\\sp-outage", "upn": "sp-outage@example.test", "photo_seed": 13},
+        {"account": "EXAMPLE\\sp-slow", "upn": "sp-slow@example.test", "photo_seed": 14},
+    ]
+
+
+@pytest.fixture(scope="module")
+def sp(tmp_path_factory, sp_people):
+    from sptestserver import SPTestServer
+
+    server = SPTestServer(str(tmp_path_factory.mktemp("sp")), people=sp_people)
+    server.start()
+    yield server
+    server.stop()
+
+
+def _sp_ou(ou, sp_people, old):
+    return ou([dict(sam=p["account"].split("\\")[1], photo=old) for p in sp_people])
+
+
+def test_sharepoint_outage_and_timeouts_remove_nothing(dc, ou, sp, sp_people, tmp_path, capsys):
+    """missing_source=remove over SharePoint (NTLM): a person SharePoint has no photo for loses theirs (with a
+    backup); a profile lookup answering 503 after every retry, and one slower than the timeout, are errors
+    and keep their photo; the others are written."""
+    sp.reset_faults()
+    old = jpeg("olive", (96, 96))
+    base = _sp_ou(ou, sp_people, old)
+    sp.inject(r"sp-outage", status=503, count=1000)
+    sp.inject(r"GetPropertiesFor.*sp-slow", latency=5, count=1000)
+    options = sp.ntlm_options(mysite_url=None, retries=1, timeout=2)
+    result = run(dc, capsys, search_base=base, sharepoint=options, missing_source="remove",
+                 backup_dir=str(tmp_path / "backups"), fail_on_error=False)
+    sp.reset_faults()
+    assert not result.get("failed"), result.get("msg")
+    assert statuses(result) == {"sp-photo1": "update", "sp-photo2": "update", "sp-nophoto": "remove",
+                                "sp-outage": "error", "sp-slow": "error"}
+    assert result["written"] == 3 and result["retries"] >= 1
+    dn = dict((p["account"].split("\\")[1], scratch_people.person_dn(base, p["account"].split("\\")[1]))
+              for p in sp_people)
+    assert photo(dn["sp-nophoto"]) is None
+    assert photo(dn["sp-outage"]) == old and photo(dn["sp-slow"]) == old
+    large = sp.person("EXAMPLE\\sp-photo1").photos.sp("L")
+    assert photo(dn["sp-photo1"]) == normalized(large)
+    removed = [p for p in result["not_in_sync"] if p["status"] == "remove"][0]
+    assert open(removed["backup_file"], "rb").read() == old
+    outage = [p for p in result["not_in_sync"] if p["user"] == "sp-outage"][0]
+    assert "503" in outage["error"]
+
+    again = run(dc, capsys, search_base=base, sharepoint=options, missing_source="remove", fail_on_error=False)
+    assert again["counts"]["in_sync"] == 3 and again["written"] == 0 and not again["changed"]
+
+
+def test_graph_source_batches_and_a_refused_app_stops_before_any_write(dc, ou, sp, sp_people, capsys):
+    sp.reset_faults()
+    base = _sp_ou(ou, sp_people, None)
+    graph = sp.certificate_options(graph_url=sp.urls()["graph_url"].rsplit("/v1.0", 1)[0])
+    roles = list(sp.app_roles)
+    sp.app_roles[:] = []
+    try:
+        refused = run(dc, capsys, search_base=base, graph=graph)
+    finally:
+        sp.app_roles[:] = roles
+    assert refused["failed"] and "403" in refused["msg"] and refused["written"] == 0
+    assert all(photo(scratch_people.person_dn(base, p["account"].split("\\")[1])) is None for p in sp_people)
+
+    sp.clear_log()
+    result = run(dc, capsys, search_base=base, graph=graph, fail_on_error=False)
+    assert result["counts"]["add"] == 4 and result["counts"]["no_source"] == 1 and result["written"] == 4
+    assert any("$batch" in entry[2] for entry in sp.request_log), "Graph photos were not fetched in batches"
+    original = sp.person("EXAMPLE\\sp-photo2").photos.original()
+    assert photo(scratch_people.person_dn(base, "sp-photo2")) == normalized(original)

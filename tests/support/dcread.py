@@ -15,6 +15,7 @@ API::
     read_entry(dn, attributes, dc_info=None, bind=None) -> {attribute: [bytes, ...]}
     write_photo_raw(dn, data, attribute="thumbnailPhoto", dc_info=None, bind=None)
     clear_photo_raw(dn, attribute="thumbnailPhoto", dc_info=None, bind=None)
+    search_dns(base, ldap_filter, scope="sub", dc_info=None, bind=None) -> [dn, ...]   # paged (500 a page)
 
 ``bind`` is ``(name, password)``; default: the Administrator from dc.json.  Errors raise
 ``DcReadError`` (``.returncode`` is ldapsearch's exit code = the LDAP result code, e.g. 32
@@ -173,6 +174,21 @@ def read_photo(dn, attribute="thumbnailPhoto", dc_info=None, bind=None):
     if len(values) > 1:
         raise DcReadError("%s has %d values of %s; expected at most one" % (dn, len(values), attribute))
     return values[0] if values else None
+
+
+def search_dns(base, ldap_filter, scope="sub", dc_info=None, bind=None, page_size=500):
+    """The DNs of every entry ``ldap_filter`` matches below ``base``, read with ldapsearch's own
+    paging (``-E pr=N/noprompt``), so counts do not depend on the collection's paging code."""
+    info = dc_info or load_dc_info()
+    if scope not in ("base", "one", "sub"):
+        raise ValueError("bad scope %r" % scope)
+    proc = _run("ldapsearch", ["-LLL", "-E", "pr=%d/noprompt" % page_size, "-b", base, "-s", scope,
+                               ldap_filter, "1.1"], info, bind)
+    if proc.returncode != 0:
+        raise DcReadError("ldapsearch below %s failed (exit %d): %s" % (
+            base, proc.returncode, proc.stderr.decode("utf-8", "replace").strip()),
+            proc.returncode, proc.stderr.decode("utf-8", "replace"))
+    return [dn for dn, dummy in parse_ldif(proc.stdout)]
 
 
 def _modify(dn, attribute, values, dc_info, bind):

@@ -38,7 +38,7 @@ try:
     from ldap3.utils.dn import escape_rdn
     from PIL import Image, ImageDraw
 except ImportError as exc:  # pragma: no cover - the bash wrapper checks this first
-    sys.exit("seed_dc.py: %s (run it with a Python that has ldap3 and Pillow, e.g. PYTHON=/work/venv/bin/python)" % exc)
+    sys.exit("seed_dc.py: %s (run it with a Python that has ldap3 and Pillow: '. tests/setup-env' makes the venv and exports PYTHON)" % exc)
 
 
 # The password every seeded user (except the delegate) gets.  Complexity is off on the test DC.

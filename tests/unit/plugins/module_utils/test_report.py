@@ -105,8 +105,8 @@ def test_empty_run_writes_valid_reports(tmp_path):
 
 
 def test_secret_looking_run_info_is_masked(tmp_path):
-    run = dict(reportdata.RUN_INFO, password="S3cret-pw!", sharepoint={"client_secret": "abc-SECRET-123",
-                                                                        "site": "https://sp.example.test"})
+    sharepoint = {"client_secret": "abc-SECRET-123", "site": "https://sp.example.test"}
+    run = dict(reportdata.RUN_INFO, password="S3cret-pw!", sharepoint=sharepoint)
     _writer, paths = write_report(tmp_path, people_by_status(["update"]), run_info=run)
     for path in paths.values():
         text = open(path, encoding="utf-8-sig").read()

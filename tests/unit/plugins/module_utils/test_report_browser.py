@@ -90,7 +90,7 @@ def dump(tmp_path, html_path, fragment=""):
 def report(tmp_path_factory):
     """24 people: every status, hostile display names on people not in sync."""
     statuses = STATUSES * 3
-    names = [None] * len(STATUSES) + [n for n in HOSTILE_NAMES]
+    names = [None] * len(STATUSES) + list(HOSTILE_NAMES)
     people = people_by_status(statuses, names)
     for record, _c, _d in people:
         if record["status"] == "in_sync" and record["display_name"] in HOSTILE_NAMES:

@@ -342,3 +342,13 @@ def test_unreadable_folder_is_a_run_wide_error(folder):
     with pytest.raises(_errors.SourceError, match="cannot list photo_dir") as info:
         source.fetch(ALICE)
     assert info.value.run_wide is True
+
+
+def test_build_folder_source_from_params(folder):
+    assert _source_file.build_folder_source({"photo_dir": None}) is None
+    source = _source_file.build_folder_source({"photo_dir": str(folder), "photo_name_templates": ["{mail}.*"],
+                                               "file_max_bytes": 5000})
+    assert source.attributes() == ["mail"] and source.max_bytes == 5000
+    default = _source_file.build_folder_source({"photo_dir": str(folder)})
+    assert [t.text for t in default.templates] == ["{sAMAccountName}.*"]
+    assert default.max_bytes == _source_file.DEFAULT_FILE_MAX_BYTES
