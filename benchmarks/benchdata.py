@@ -115,18 +115,18 @@ def photo(seed):
     """A 600x800 portrait-like JPEG, 60-150 KB, different for every seed."""
     from PIL import Image, ImageChops, ImageDraw
     rnd = random.Random(seed)
-    img = Image.new("RGB", (WIDTH, HEIGHT), tuple(rnd.randrange(60, 200) for _ in range(3)))
+    img = Image.new("RGB", (WIDTH, HEIGHT), tuple(rnd.randrange(60, 200) for dummy in range(3)))
     draw = ImageDraw.Draw(img)
-    for _ in range(rnd.randrange(4, 10)):
+    for dummy in range(rnd.randrange(4, 10)):
         x0, y0 = rnd.randrange(-100, WIDTH), rnd.randrange(-100, HEIGHT)
         draw.rectangle([x0, y0, x0 + rnd.randrange(40, 300), y0 + rnd.randrange(40, 300)],
-                       fill=tuple(rnd.randrange(256) for _ in range(3)))
+                       fill=tuple(rnd.randrange(256) for dummy in range(3)))
     cx, cy = WIDTH // 2 + rnd.randrange(-60, 60), HEIGHT * 2 // 5 + rnd.randrange(-60, 60)
     draw.ellipse([cx - 150, cy - 190, cx + 150, cy + 190],
                  fill=(rnd.randrange(150, 250), rnd.randrange(110, 200), rnd.randrange(90, 170)))
     draw.ellipse([cx - 70, cy - 40, cx - 30, cy], fill=(40, 40, 40))
     draw.ellipse([cx + 30, cy - 40, cx + 70, cy], fill=(40, 40, 40))
-    draw.rectangle([cx - 220, cy + 230, cx + 220, HEIGHT], fill=tuple(rnd.randrange(256) for _ in range(3)))
+    draw.rectangle([cx - 220, cy + 230, cx + 220, HEIGHT], fill=tuple(rnd.randrange(256) for dummy in range(3)))
     grain = ImageChops.offset(rnd.choice(_grains()), rnd.randrange(64), rnd.randrange(64))
     img = ImageChops.add(img, grain, scale=1.0, offset=-128)
     out = io.BytesIO()

@@ -1235,8 +1235,7 @@ def find_changed(directory, ldap_filter, attributes, min_usn=None, search_base=N
             raise _directory_error(result, "search of %s for changes" % base, username=directory.settings.username)
         page = [e for e in conn.response or [] if e.get("type") == "searchResEntry"]
         cookie = ((result.get("controls") or {}).get(_PAGED_RESULTS_OID) or {}).get("value", {}).get("cookie")
-        for entry in page:
-            yield entry
+        yield from page
         if not cookie:
             return
 

@@ -166,7 +166,6 @@ class ImagePool(object):
         for key, result, error in bounded_map(submit, _normalize_job, jobs(), self.window):
             yield key, result, error
 
-
     def normalizer(self, pairs, source=None):
         """Normalize the photos of ``(person, fetched)`` pairs in parallel now; returns a
         ``normalizer(data, profile)`` for ``_reconcile.plan_person`` that hands back those results

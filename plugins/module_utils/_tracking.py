@@ -115,8 +115,9 @@ class Tracking(object):
         since = self.tracker.since_usn
         changed = dict((_ldap.entry_guid(e), e) for e in self._search(since))
         base = self.directory.root_dse().get("defaultNamingContext") or self.directory.search_base()
-        gone = [_ldap.entry_guid(e) for e in _ldap.find_changed(self.directory, _PEOPLE, [], min_usn=since,
-                                                                 search_base=base, show_deleted=True)]
+        everywhere = _ldap.find_changed(self.directory, _PEOPLE, [], min_usn=since, search_base=base,
+                                        show_deleted=True)
+        gone = [_ldap.entry_guid(e) for e in everywhere]
         read, carried = self.tracker.partition([(g, _ldap.entry_usn(e)) for g, e in changed.items()], gone)
         self.stats["dropped"] = len(self.tracker.dropped)
         for guid in read:

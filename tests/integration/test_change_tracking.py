@@ -88,7 +88,7 @@ def test_deleted_person_is_seen_only_with_show_deleted(dc, directory, scratch_us
 
 def test_directory_pool_writes_over_several_connections(dc, scratch_user, ldap_connect):
     import ldap3
-    people = [scratch_user(photo=b"\xff\xd8before") for _ in range(9)]
+    people = [scratch_user(photo=b"\xff\xd8before") for dummy in range(9)]
     photos = dict((p["dn"], hashlib.sha256(p["dn"].encode()).digest() + b"\xff\xd9") for p in people)
 
     def write(directory, dn):
@@ -97,8 +97,8 @@ def test_directory_pool_writes_over_several_connections(dc, scratch_user, ldap_c
 
     with _parallel.DirectoryPool(lambda: _ldap.Directory(settings(dc)).connect(), connections=3) as pool:
         results = list(pool.map(write, ((p["dn"], p["dn"]) for p in people)))
-    assert [e for _, _, e in results] == [None] * 9
-    assert 1 <= len(set(id(d) for _, d, _ in results)) <= 3
+    assert [error for dummy, dummy2, error in results] == [None] * 9
+    assert 1 <= len(set(id(d) for dummy, d, dummy2 in results)) <= 3
     reader = ldap_connect()
     for person in people:
         reader.search(person["dn"], "(objectClass=*)", search_scope=ldap3.BASE, attributes=["thumbnailPhoto"])

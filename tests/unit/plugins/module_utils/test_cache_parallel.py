@@ -117,7 +117,7 @@ def test_bounded_map_keeps_order_bounds_window_and_reports_errors():
         for key, result, error in _parallel.bounded_map(ex.submit, fn, items(), window=3):
             assert len(consumed) - len(out) <= 3  # never more than the window read ahead
             out.append((key, result, type(error).__name__ if error else None))
-    assert [k for k, _, _ in out] == list(range(40))
+    assert [k for k, dummy, dummy2 in out] == list(range(40))
     assert out[7] == (7, None, "ValueError")
     assert out[6] == (6, 36, None)
     assert max(in_flight) <= 3
@@ -131,11 +131,11 @@ def test_image_pool_matches_serial_and_keeps_domain_errors(tmp_path, mode):
     with _parallel.ImagePool(PROFILE, cache=cache, workers=2, mode=mode) as pool:
         results = list(pool.map(enumerate(datas)))
         again = list(pool.map(enumerate(datas)))
-    assert [r for _, r, _ in results[:-1]] == expected
+    assert [r for dummy, r, dummy2 in results[:-1]] == expected
     key, result, error = results[-1]
     assert key == 12 and result is None
     assert isinstance(error, _errors.InvalidImage) and error.message
-    assert [r for _, r, _ in again[:-1]] == expected
+    assert [r for dummy, r, dummy2 in again[:-1]] == expected
     assert cache.hits == 12  # the second pass came from the cache
 
 
@@ -158,6 +158,6 @@ def test_directory_pool_uses_one_connection_per_thread_and_closes_them():
 
     with _parallel.DirectoryPool(FakeDirectory, connections=3) as pool:
         out = list(pool.map(op, ((i, i) for i in range(30))))
-    assert [r for _, r, _ in out] == [i + 1 for i in range(30)]
+    assert [r for dummy, r, dummy2 in out] == [i + 1 for i in range(30)]
     assert 1 <= len(opened) <= 3
     assert all(d.closed for d in opened)

@@ -25,8 +25,9 @@ def photo(sha):
     return dict(sha256=sha, bytes=1000, width=96, height=96, format="JPEG")
 
 
-def run_full(state_dir, names=("alice", "bob"), point=POINT, fingerprint=FP):
+def run_full(state_dir, names=("alice", "bob"), point=None, fingerprint=FP):
     """A first run: everyone read, alice written, bob already in sync; then committed."""
+    point = point or POINT
     tracker = _state.ChangeTracker(state_dir, fingerprint).begin(point)
     assert tracker.full
     tracker.record("guid-alice", 4000, user("alice"), "update", photo("a" * 64), "file:1:2", "s" * 64,
@@ -140,8 +141,8 @@ def test_other_scope_missing_and_corrupt_files_force_full_read(tmp_path):
 def test_profile_or_source_change_changes_fingerprint():
     base = dict(search_base="b", filter=None, scope="subtree", attribute="thumbnailPhoto", profile="p1", source="s")
     assert _state.scope_fingerprint(**base) == _state.scope_fingerprint(**dict(base))
-    assert _state.scope_fingerprint(**base) != _state.scope_fingerprint(**dict(base, profile="p2"))
-    assert _state.scope_fingerprint(**base) != _state.scope_fingerprint(**dict(base, source="t"))
+    assert _state.scope_fingerprint(**base) != _state.scope_fingerprint(**dict(base, **{"profile": "p2"}))
+    assert _state.scope_fingerprint(**base) != _state.scope_fingerprint(**dict(base, **{"source": "t"}))
 
 
 def test_source_unchanged_rules():
