@@ -239,7 +239,7 @@ def run_sync(work, env, base_vars, label, check=False, verify="changed"):
         result = json.load(handle)
     return dict(label=label, wall=wall, rss=rss, duration=result.get("duration_seconds"),
                 counts=result.get("counts"), written=result.get("written"), total=result.get("total"),
-                tracking=result.get("change_tracking"))
+                tracking=result.get("change_tracking"), parallel=result.get("parallel"))
 
 
 # --- report ----------------------------------------------------------------------------
@@ -345,6 +345,8 @@ def run(args):
                 labels[key], fmt(r["wall"]), fmt(r["duration"]), r["rss"], r["written"],
                 json.dumps(r["counts"], sort_keys=True),
                 "  tracking %s" % json.dumps(r["tracking"], sort_keys=True) if r.get("tracking") else ""))
+            if key == "cold" and r.get("parallel"):
+                print("      parallel work in the cold run: %s" % json.dumps(r["parallel"], sort_keys=True))
 
     remote_n = min(n, 1000) if args.remote_people is None else args.remote_people
     remote = remote_fetch(remote_n) if remote_n else {}

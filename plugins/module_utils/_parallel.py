@@ -119,6 +119,7 @@ class ImagePool(object):
         self.workers = workers or cpu_count()
         self.mode = mode if self.workers > 1 else "inline"
         self.window = window or self.workers * 8
+        self.used_mode = None  # what actually ran (None: nothing needed normalizing)
         self._executor = None
 
     def __enter__(self):
@@ -137,6 +138,7 @@ class ImagePool(object):
                 self.mode = "thread"
         if self._executor is None:
             self._executor = ThreadPoolExecutor(self.workers) if self.mode == "thread" else _Inline()
+        self.used_mode = self.mode
         return self
 
     def close(self):

@@ -351,6 +351,7 @@ class Run(object):
         self.progress = Progress(options.progress_file)
         self.cache = _cache.NormalizeCache(options.cache_dir, profile) if options.cache_dir else None
         self.tracking = None
+        self.images = None
         if options.state_dir and not options.identities:
             self.tracking = _tracking.Tracking(directory, options, profile, source, scope_filter(options),
                                                options.state_dir, options.verify, options.policy.check_mode)
@@ -362,6 +363,7 @@ class Run(object):
     # -- pass 1 ----------------------------------------------------------------------
     def plan(self, spool):
         with _parallel.ImagePool(self.profile, cache=self.cache) as images:
+            self.images = images
             self._plan(spool, images)
 
     def _plan(self, spool, images):
@@ -607,6 +609,9 @@ class Run(object):
             result["cache"] = dict(hits=self.cache.hits, misses=self.cache.misses)
         if self.tracking is not None:
             result["change_tracking"] = self.tracking.result()
+        if self.images is not None:
+            result["parallel"] = dict(image_workers=self.images.workers, image_mode=self.images.used_mode,
+                                      write_connections=self.options.write_connections)
         return result
 
     def check_failures(self, result, breaker):

@@ -345,6 +345,20 @@ cache:
   description: Normalization cache use (hits, misses).
   returned: when O(cache_dir) is set
   type: dict
+parallel:
+  description: How the work was spread.
+  returned: success
+  type: dict
+  contains:
+    image_workers:
+      description: Worker processes (or threads) that normalize photos.
+      type: int
+    image_mode:
+      description: V(process), V(thread) or V(inline); null when no photo needed normalizing.
+      type: str
+    write_connections:
+      description: LDAP connections that write at the same time.
+      type: int
 change_tracking:
   description: What change tracking did (O(state_dir)).
   returned: when O(state_dir) is set and O(identities) is not
