@@ -232,8 +232,9 @@ def run_sync(work, env, base_vars, label, check=False, verify="changed"):
     if os.path.exists(result_file):
         os.unlink(result_file)
     extra = dict(base_vars, verify=verify, result_file=result_file)
-    playbook = SYNC_PLAYBOOK if not check else SYNC_PLAYBOOK.replace("      register: result",
-                                                                        "      check_mode: true\n      register: result")
+    playbook = SYNC_PLAYBOOK
+    if check:
+        playbook = playbook.replace("      register: result", "      check_mode: true\n      register: result")
     wall, rss = run_playbook(work, "sync-" + label, playbook, extra, env)
     with open(result_file) as handle:
         result = json.load(handle)

@@ -141,8 +141,10 @@ def test_other_scope_missing_and_corrupt_files_force_full_read(tmp_path):
 def test_profile_or_source_change_changes_fingerprint():
     base = dict(search_base="b", filter=None, scope="subtree", attribute="thumbnailPhoto", profile="p1", source="s")
     assert _state.scope_fingerprint(**base) == _state.scope_fingerprint(**dict(base))
-    assert _state.scope_fingerprint(**base) != _state.scope_fingerprint(**dict(base, **{"profile": "p2"}))
-    assert _state.scope_fingerprint(**base) != _state.scope_fingerprint(**dict(base, **{"source": "t"}))
+    for name, value in (("profile", "p2"), ("source", "t")):
+        changed = dict(base)
+        changed[name] = value
+        assert _state.scope_fingerprint(**base) != _state.scope_fingerprint(**changed)
 
 
 def test_source_unchanged_rules():
