@@ -1185,8 +1185,10 @@ def dc_change_point(directory):
     ``invocationId`` comes from the DC's own NTDS Settings object (``dsServiceName``).
     """
     conn = directory.connection
-    if not conn.search("", "(objectClass=*)", search_scope=ldap3.BASE,
-                       attributes=["highestCommittedUSN", "dsServiceName"]):
+    with directory._talking("reading the DC's change point (rootDSE)"):  # pylint: disable=protected-access
+        ok = conn.search("", "(objectClass=*)", search_scope=ldap3.BASE,
+                         attributes=["highestCommittedUSN", "dsServiceName"])
+    if not ok:
         raise _directory_error(conn.result or {}, "reading the rootDSE", username=directory.settings.username)
     entries = [e for e in conn.response or [] if e.get("type") == "searchResEntry"]
     if not entries:
@@ -1196,7 +1198,9 @@ def dc_change_point(directory):
     invocation = None
     if service:
         service = service.decode("utf-8")
-        if conn.search(service, "(objectClass=*)", search_scope=ldap3.BASE, attributes=["invocationId"]):
+        with directory._talking("reading the DC's invocationId"):  # pylint: disable=protected-access
+            ok = conn.search(service, "(objectClass=*)", search_scope=ldap3.BASE, attributes=["invocationId"])
+        if ok:
             for entry in conn.response or []:
                 if entry.get("type") == "searchResEntry":
                     invocation = guid_from_bytes(_raw_first(entry, "invocationId"))
@@ -1226,8 +1230,9 @@ def find_changed(directory, ldap_filter, attributes, min_usn=None, search_base=N
     conn = directory.connection
     cookie = None
     while True:
-        ok = conn.search(base, text, search_scope=ldap_scope, attributes=wanted, paged_size=page_size,
-                         paged_cookie=cookie, controls=controls)
+        with directory._talking("search of %s for changes" % base):  # pylint: disable=protected-access
+            ok = conn.search(base, text, search_scope=ldap_scope, attributes=wanted, paged_size=page_size,
+                             paged_cookie=cookie, controls=controls)
         result = conn.result or {}
         if not ok:
             if result.get("result") in (0, 32):
