@@ -24,7 +24,10 @@ def test_bench_sync_runs_at_n_50_and_prints_its_ratios(dc, tmp_path):
                  "plain ldap3 paged read of 50 photos", "Ansible loop of thumbnail_photo over 5 people"):
         assert line in out, out
     rows = [line for line in out.splitlines() if "target" in line and ("/" in line or "RSS" in line)]
-    assert len(rows) == 5, out
+    for label in ("warm no-change run / plain paged photo read", "cold run / (plain Pillow resize",
+                  "cold throughput / thumbnail_photo loop", "warm throughput / thumbnail_photo loop",
+                  "graph fetch time", "sharepoint fetch time", "peak RSS of the sync"):
+        assert len([row for row in rows if label in row]) == 1, (label, out)
     if os.path.exists(os.path.join(REPO, "plugins", "modules", "thumbnail_photo_sync.py")):
         assert "n/a" not in "".join(rows), out
         assert "sync: cold" in out and "check mode" in out, out
