@@ -92,7 +92,7 @@ options:
         example V(https://hr.example.com/photos/{employeeID}.jpg) or V(https://hr.example.com/p/{sAMAccountName}).
         Fields may be used in the path and query only, never in the host.
       - HTTP 404 or 410 means the person has no photo; any other failure (after the retries) is an error for
-        that person and never counts as "no photo". Credentials and redirects work as for O(url) of
+        that person and never counts as "no photo". Credentials and redirects work as for C(url) of
         M(photosync.ad.thumbnail_photo).
     type: str
 """
@@ -101,8 +101,8 @@ options:
 options:
   file_max_bytes:
     description:
-      - Refuse a photo file (O(path), O(restore_from), a file in O(photo_dir)) larger than this many bytes,
-        before reading it.
+      - Refuse a photo file (a single photo file, a backup, or a file in a photo folder) larger than this many
+        bytes, before reading it.
     type: int
     default: 20971520
 """

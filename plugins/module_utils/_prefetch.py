@@ -40,7 +40,8 @@ def mark_error(exc, who=None):
 def bounded_map(fn, items, workers, ordered=False):
     """``fn(item)`` for each item on at most ``workers`` threads; ``items`` is consumed lazily with at
     most ``2 * workers`` calls submitted ahead, so memory stays bounded.  Yields ``(item, result)``
-    as they finish (``ordered``: in the order of ``items``).  ``fn`` must not raise."""
+    as they finish (``ordered``: in the order of ``items``).  An exception raised by ``fn`` reaches
+    the consumer when its result is yielded (the calls already submitted still finish)."""
     workers = max(1, int(workers or 1))
     iterator = iter(items)
     pending = deque()

@@ -115,6 +115,16 @@ class Outcome(object):
         self.run_wide = run_wide
         self.exception = exception
         self.traceback = traceback_text
+        self._message = None
+
+    def release(self):
+        """Drop what a long run must not keep per person: photo bytes, and the exception with its traceback
+        (its frames hold the photo bytes too); the message stays."""
+        if self.exception is not None:
+            self._message = str(self.exception)
+        self.exception = self.traceback = None
+        self.current_data = self.desired_data = None
+        self.current_values = []
 
     @property
     def is_change(self):
@@ -137,6 +147,8 @@ class Outcome(object):
         """One line for a failed task: who, what went wrong, what to do."""
         if self.exception is not None:
             return str(self.exception)
+        if self._message:
+            return self._message
         text = "%s: %s" % (user_name(self.person), self.error or self.status)
         if self.hint:
             text = "%s. %s" % (text.rstrip("."), self.hint)

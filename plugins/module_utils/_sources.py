@@ -172,7 +172,7 @@ def _remote_source(params):
 def bind_to_directory(source, directory):
     """Give a source what it needs from the directory once connected (SharePoint on-premises claims
     are DOMAIN\\user: the domain's NetBIOS name is read only then)."""
-    if getattr(source, "netbios_domain", False) is None and getattr(getattr(source, "client", None), "flavor",
-                                                                     None) == "onprem":
+    flavor = getattr(getattr(source, "client", None), "flavor", None)
+    if getattr(source, "netbios_domain", False) is None and flavor == "onprem":
         source.netbios_domain = directory.netbios_domain()
     return source

@@ -417,8 +417,7 @@ class Run(object):
             desired = outcome.desired_data
             self.spooled[index] = (spool.put(index * 2, outcome.current_values or None),
                                    spool.put(index * 2 + 1, [desired] if desired is not None else None))
-        outcome.current_data = outcome.desired_data = None
-        outcome.current_values = []
+        outcome.release()
         self.records.append(outcome)
 
     def _load(self, index, outcome, spool):
@@ -427,11 +426,6 @@ class Run(object):
         outcome.current_data = outcome.current_values[0] if outcome.current_values else None
         desired = spool.get(desired)
         outcome.desired_data = desired[0] if desired else None
-
-    @staticmethod
-    def _unload(outcome):
-        outcome.current_data = outcome.desired_data = None
-        outcome.current_values = []
 
     # -- source keys ---------------------------------------------------------------------
     def ambiguous_keys(self):
@@ -484,9 +478,9 @@ class Run(object):
                 continue
             self._load(index, outcome, spool)
             _reconcile.apply_outcome(self.directory, outcome, self.policy)
-            self._unload(outcome)
             if outcome.run_wide:
                 self.stopped = outcome
+            outcome.release()
             self.progress.update("writing" if not self.policy.check_mode else "checking", done + 1, len(changes))
 
     def _apply_parallel(self, spool, changes):
@@ -542,7 +536,7 @@ class Run(object):
                     continue
                 self._load(index, outcome, spool)
                 writer.add(outcome.as_dict(), current_data=outcome.current_data, desired_data=outcome.desired_data)
-                self._unload(outcome)
+                outcome.release()
             return writer.finish(summary)
 
     def run(self):

@@ -14,8 +14,8 @@ short_description: Bring every person's photo in Active Directory into the state
 version_added: 0.1.0
 description:
   - Reconciles the C(thumbnailPhoto) (or C(jpegPhoto)) of everybody in scope - every person account under
-    O(search_base), the people an LDAP O(filter) selects, or a list of O(identities) - with one source (a
-    folder of files named after the people, a URL template, SharePoint user profiles or Microsoft Graph).
+    O(search_base), the people an LDAP O(filter) selects, or a list of O(identities) - with one source, which is
+    a folder of files named after the people, a URL template, SharePoint user profiles or Microsoft Graph.
   - Each person takes the same path as M(photosync.ad.thumbnail_photo) - the source photo is turned into a
     small, correct JPEG by the image options, compared byte for byte with the directory, backed up if asked
     and written with compare-and-swap - and ends with one status - V(in_sync), V(add), V(update), V(remove),
@@ -37,6 +37,7 @@ extends_documentation_fragment:
   - photosync.ad.ldap
   - photosync.ad.target.scope
   - photosync.ad.sources.templated
+  - photosync.ad.sources.file_client
   - photosync.ad.sources.url_client
   - photosync.ad.sharepoint
   - photosync.ad.sharepoint.graph

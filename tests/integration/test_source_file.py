@@ -10,7 +10,6 @@ import json
 import os
 
 import ldap3
-import pytest
 from PIL import Image
 
 import dcread

@@ -145,9 +145,9 @@ def test_every_status_then_a_second_run_changes_nothing(dc, ou, web, capsys):
         "s-invalid": ("html",), "s-error": ("status", 500), "s-disabled": ("photo", jpeg("red")),
     })
     web.answers["s-conflict"] = ("photo", jpeg("purple"))
-    args = dict(search_base=base, photo_url_template=web.template, fail_on_error=False, max_listed=3)
+    args = dict(search_base=base, photo_url_template=web.template, fail_on_error=False)
 
-    check = run(dc, capsys, check_mode=True, **dict(args, max_listed=50))
+    check = run(dc, capsys, check_mode=True, max_listed=50, **args)
     assert check["changed"] and check["written"] == 0
     assert check["counts"] == dict(in_sync=1, add=1, update=2, remove=0, no_source=1, conflict=0,
                                    invalid_source=1, error=1)
@@ -162,7 +162,7 @@ def test_every_status_then_a_second_run_changes_nothing(dc, ou, web, capsys):
     # Another writer changes s-conflict after the sync read it and before it writes.
     web.answers["s-conflict"] = ("before", lambda: dcread.write_photo_raw(dn["s-conflict"], b"theirs"),
                                  jpeg("purple"))
-    real = run(dc, capsys, **args)
+    real = run(dc, capsys, max_listed=3, **args)
     assert real["changed"] and real["written"] == 2
     assert real["counts"] == dict(in_sync=1, add=1, update=1, remove=0, no_source=1, conflict=1,
                                   invalid_source=1, error=1)
@@ -175,14 +175,14 @@ def test_every_status_then_a_second_run_changes_nothing(dc, ou, web, capsys):
     assert photo(dn["s-disabled"]) == old
 
     web.answers["s-conflict"] = ("photo", jpeg("purple"))
-    full = run(dc, capsys, **dict(args, max_listed=50))
+    full = run(dc, capsys, max_listed=50, **args)
     by_user = dict((p["user"], p) for p in full["not_in_sync"])
     assert by_user["s-invalid"]["status"] == "invalid_source" and "text/html" in by_user["s-invalid"]["error"]
     assert "500" in by_user["s-error"]["error"]
     assert by_user["s-conflict"]["status"] == "update"  # the next run reconciles against the new value
     assert full["written"] == 1 and photo(dn["s-conflict"]) == normalized(jpeg("purple"))
 
-    again = run(dc, capsys, **args)
+    again = run(dc, capsys, max_listed=3, **args)
     assert not again["changed"] and again["written"] == 0
     assert again["counts"]["in_sync"] == 4 and again["counts"]["add"] == again["counts"]["update"] == 0
 
@@ -475,8 +475,12 @@ def test_sharepoint_outage_and_timeouts_remove_nothing(dc, ou, sp, sp_people, tm
     outage = [p for p in result["not_in_sync"] if p["user"] == "sp-outage"][0]
     assert "503" in outage["error"]
 
-    again = run(dc, capsys, search_base=base, sharepoint=options, missing_source="remove", fail_on_error=False)
-    assert again["counts"]["in_sync"] == 3 and again["written"] == 0 and not again["changed"]
+    # The outage is over: the next run brings the two who kept their old photo up to date, then all is quiet.
+    again = run(dc, capsys, search_base=base, sharepoint=options, missing_source="remove")
+    assert statuses(again) == {"sp-outage": "update", "sp-slow": "update"} and again["written"] == 2
+    assert photo(dn["sp-outage"]) == normalized(sp.person("EXAMPLE\\sp-outage").photos.sp("L"))
+    quiet = run(dc, capsys, search_base=base, sharepoint=options, missing_source="remove")
+    assert quiet["counts"]["in_sync"] == 5 and quiet["written"] == 0 and not quiet["changed"]
 
 
 def test_graph_source_batches_and_a_refused_app_stops_before_any_write(dc, ou, sp, sp_people, capsys):

@@ -67,3 +67,44 @@ def test_connection_options_come_from_the_environment(capsys, monkeypatch):
     result = run(thumbnail_photo_info, {"identities": ["alice"]}, capsys)
     assert "127.0.0.1:9 (connection refused)" in result["msg"] and "localhost:10" in result["msg"]
     assert "from-env-secret" not in json.dumps(result)
+
+
+HEAVY = ("requests", "urllib3", "msal", "spnego", "requests_ntlm", "cryptography", "gssapi")
+
+_PROBE = r"""
+import io, json, sys
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.photosync.ad.plugins.modules import {module} as module
+out, sys.stdout = sys.stdout, io.StringIO()
+with patch_module_args(json.loads(sys.argv[1])):
+    try:
+        module.main()
+    except SystemExit:
+        pass
+result, sys.stdout = sys.stdout.getvalue(), out
+print(json.dumps(dict(result=json.loads(result), loaded=[m for m in json.loads(sys.argv[2]) if m in sys.modules])))
+"""
+
+
+@pytest.mark.parametrize("module,args", [
+    ("thumbnail_photo", {"identity": "alice", "path": "a.jpg"}),
+    ("thumbnail_photo_sync", {"photo_dir": "."}),
+    ("thumbnail_photo_info", {"identities": ["alice"]}),
+])
+def test_a_task_with_a_file_source_loads_no_http_stack(module, args):
+    """Regression (issue 8, item 12): every task imported requests, NTLM, MSAL and cryptography, even with
+    a file source - failed before the fix.  The module runs in a fresh interpreter up to the LDAP connect."""
+    import os
+    import subprocess
+    import sys
+
+    merged = dict(NOWHERE, **args)
+    # The folder that holds ansible_collections/, wherever this run put the collection.
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(thumbnail_photo.__file__))))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(root)))
+    env = dict(os.environ, PYTHONPATH=root)
+    done = subprocess.run([sys.executable, "-c", _PROBE.format(module=module), json.dumps(merged), json.dumps(HEAVY)],
+                          capture_output=True, text=True, env=env, check=True, timeout=120)
+    report = json.loads(done.stdout)
+    assert report["result"]["failed"] and "connection refused" in report["result"]["msg"], report["result"]
+    assert report["loaded"] == []
