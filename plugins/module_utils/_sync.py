@@ -511,7 +511,7 @@ class Run(object):
                 if error is not None:  # a connection could not be opened: that is run-wide
                     outcome.fail("error", error if isinstance(error, _errors.PhotoSyncError)
                                  else _errors.DirectoryError(str(error), user=_reconcile.user_name(outcome.person)))
-                self._unload(outcome)
+                outcome.release()
                 if outcome.run_wide and self.stopped is None:
                     self.stopped = outcome
                 done += 1

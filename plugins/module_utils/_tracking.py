@@ -113,15 +113,19 @@ class Tracking(object):
                 yield self._seen(entry)
             return
         since = self.tracker.since_usn
-        changed = dict((_ldap.entry_guid(e), e) for e in self._search(since))
+        changed = []  # (guid, usn) of everybody the delta search returned; the entries themselves stream on
+        for entry in self._search(since):
+            guid, usn = _ldap.entry_guid(entry), _ldap.entry_usn(entry)
+            changed.append((guid, usn))
+            record = self.tracker.previous.get(guid)
+            if record is None or record.usn != usn:
+                yield self._seen(entry)
         base = self.directory.root_dse().get("defaultNamingContext") or self.directory.search_base()
         everywhere = _ldap.find_changed(self.directory, _PEOPLE, [], min_usn=since, search_base=base,
                                         show_deleted=True)
         gone = [_ldap.entry_guid(e) for e in everywhere]
-        read, carried = self.tracker.partition([(g, _ldap.entry_usn(e)) for g, e in changed.items()], gone)
+        dummy, carried = self.tracker.partition(changed, gone)  # the people to read were yielded above
         self.stats["dropped"] = len(self.tracker.dropped)
-        for guid in read:
-            yield self._seen(changed[guid])
         need_read = self._check_sources(carried)
         for record in need_read:
             person = DirectoryUser(**record.user_fields())
