@@ -129,9 +129,17 @@ def photo(seed):
     draw.rectangle([cx - 220, cy + 230, cx + 220, HEIGHT], fill=tuple(rnd.randrange(256) for dummy in range(3)))
     grain = ImageChops.offset(rnd.choice(_grains()), rnd.randrange(64), rnd.randrange(64))
     img = ImageChops.add(img, grain, scale=1.0, offset=-128)
-    out = io.BytesIO()
-    img.save(out, "JPEG", quality=rnd.randrange(80, 91))
-    return out.getvalue()
+    quality = rnd.randrange(80, 91)
+    while True:  # 60-150 KB, as real 600x800 portraits are: nudge the quality until the size is there
+        out = io.BytesIO()
+        img.save(out, "JPEG", quality=quality)
+        size = len(out.getvalue())
+        if size < 60 * 1024 and quality < 95:
+            quality += 2
+        elif size > 150 * 1024 and quality > 60:
+            quality -= 4
+        else:
+            return out.getvalue()
 
 
 def _write_photo(args):
