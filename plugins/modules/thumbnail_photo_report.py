@@ -148,16 +148,12 @@ reports:
     html: /srv/reports/all/photosync-report.html
 """
 
-import traceback
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.photosync.ad.plugins.module_utils import _errors, _report
+from ansible_collections.photosync.ad.plugins.module_utils import _module, _report
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
+    module = _module.build(
+        dict(
             src=dict(type="list", elements="path", required=True),
             dest=dict(type="path", required=True),
             formats=dict(type="list", elements="str", choices=list(_report.FORMATS), default=list(_report.FORMATS)),
@@ -166,11 +162,9 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    try:
+    with _module.failures(module):
         result = _report.render_reports(params["src"], params["dest"], params["formats"],
                                         include_photos=params["include_photos"], check_mode=module.check_mode)
-    except _errors.PhotoSyncError as exc:
-        module.fail_json(msg=str(exc), exception=traceback.format_exc())
     reports = result.pop("reports")
     changed = result.pop("report_changed")
     module.exit_json(changed=changed, summary=result, counts=result["counts"], total=result["total"],
