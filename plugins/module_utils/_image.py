@@ -30,6 +30,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import hashlib
+import importlib.util
 import io
 import math
 import re
@@ -50,14 +51,9 @@ except ImportError:  # pragma: no cover - exercised by ansible-test's import san
     HAS_PIL = False
     PIL_IMPORT_ERROR = traceback.format_exc()
 
-try:
-    import pillow_heif
-    HAS_PILLOW_HEIF = True
-    PILLOW_HEIF_IMPORT_ERROR = None
-except ImportError:
-    pillow_heif = None
-    HAS_PILLOW_HEIF = False
-    PILLOW_HEIF_IMPORT_ERROR = traceback.format_exc()
+# pillow_heif is imported on the first HEIC photo, not here: its import costs about 50 ms, paid by every
+# thumbnail_photo task otherwise (see benchmarks/bench_task.py).
+HAS_PILLOW_HEIF = importlib.util.find_spec("pillow_heif") is not None
 
 
 FIT_CHOICES = ("contain", "cover", "pad")
@@ -369,6 +365,10 @@ def _ensure_heif_opener():
         raise _errors.UnsupportedFormat("HEIC needs the pillow-heif package (pip install pillow-heif)")
     with _HEIF_LOCK:
         if not _HEIF_STATE["registered"]:
+            try:
+                import pillow_heif  # pylint: disable=import-outside-toplevel
+            except ImportError:
+                raise _errors.UnsupportedFormat("HEIC needs the pillow-heif package (pip install pillow-heif)")
             pillow_heif.register_heif_opener(thumbnails=False)
             _HEIF_STATE["registered"] = True
 
@@ -533,11 +533,11 @@ def _open(data, kind, profile):
                     saved = Image.MAX_IMAGE_PIXELS
                     Image.MAX_IMAGE_PIXELS = None
                     try:
-                        img = Image.open(io.BytesIO(data), formats=_formats())
+                        img = Image.open(io.BytesIO(data), formats=_formats(kind))
                     finally:
                         Image.MAX_IMAGE_PIXELS = saved
             else:
-                img = Image.open(io.BytesIO(data), formats=_formats())
+                img = Image.open(io.BytesIO(data), formats=_formats(kind))
     except Image.DecompressionBombError as exc:
         raise _errors.ImageTooLarge(_bomb_message(exc, max_pixels),
                                     hint="Refused before decoding, as a possible decompression bomb")
@@ -567,8 +567,17 @@ def _bomb_message(exc, max_pixels):
 _PLUGINS = {}
 
 
-def _formats():
-    """ALLOWED_FORMATS that this Pillow has a decoder registered for (all plugins loaded once)."""
+# Kinds (sniff()) whose decoder Pillow's preinit() registers: for them the other ~40 plugins are not
+# imported (Image.init() costs about 30 ms, paid by every thumbnail_photo task otherwise).
+_PREINIT_KINDS = ("jpeg", "png", "gif", "bmp")
+
+
+def _formats(kind=None):
+    """ALLOWED_FORMATS that this Pillow has a decoder registered for (all plugins loaded once, unless the
+    photo is of a kind the few preloaded plugins read)."""
+    if kind in _PREINIT_KINDS and "init" not in _PLUGINS:
+        Image.preinit()
+        return [name for name in ALLOWED_FORMATS if name in Image.OPEN]
     if "init" not in _PLUGINS:
         Image.init()
         _PLUGINS["init"] = True

@@ -1164,3 +1164,103 @@ def _kerberos_failure(reason, principal=None, service=None, password_given=False
                 "password so the module gets a ticket itself")
     return ("the Kerberos library refused", "Check the Kerberos setup: krb5.conf (KRB5_CONFIG), the ticket "
             "(klist), the username and password")
+
+
+# --- change tracking: Microsoft's documented uSNChanged polling ---------------------
+# Additive section (perf): small helpers the bulk sync uses to ask a DC what changed since
+# a recorded point.  USNs are per DC: a point is only meaningful against the same DC
+# (dsServiceName) with the same database (invocationId; a restore gives a new one).
+
+SHOW_DELETED_OID = "1.2.840.113556.1.4.417"
+_PAGED_RESULTS_OID = "1.2.840.113556.1.4.319"
+
+
+def _raw_first(entry, name):
+    """The first raw (bytes) value of ``name`` in a search entry, attribute names matched without case."""
+    for key, values in (entry.get("raw_attributes") or {}).items():
+        if key.lower() == name.lower():
+            return bytes(values[0]) if values else None
+    return None
+
+
+def dc_change_point(directory):
+    """Where this DC stands now: ``dict(service_name, invocation_id, highest_usn, server)``.
+
+    Read fresh every time (the rootDSE's ``highestCommittedUSN`` moves with every change);
+    ``invocationId`` comes from the DC's own NTDS Settings object (``dsServiceName``).
+    """
+    conn = directory.connection
+    with directory._talking("reading the DC's change point (rootDSE)"):  # pylint: disable=protected-access
+        ok = conn.search("", "(objectClass=*)", search_scope=ldap3.BASE,
+                         attributes=["highestCommittedUSN", "dsServiceName"])
+    if not ok:
+        raise _directory_error(conn.result or {}, "reading the rootDSE", username=directory.settings.username)
+    entries = [e for e in conn.response or [] if e.get("type") == "searchResEntry"]
+    if not entries:
+        raise _errors.DirectoryError("the rootDSE returned nothing")
+    usn = _raw_first(entries[0], "highestCommittedUSN")
+    service = _raw_first(entries[0], "dsServiceName")
+    invocation = None
+    if service:
+        service = service.decode("utf-8")
+        with directory._talking("reading the DC's invocationId"):  # pylint: disable=protected-access
+            ok = conn.search(service, "(objectClass=*)", search_scope=ldap3.BASE, attributes=["invocationId"])
+        if ok:
+            for entry in conn.response or []:
+                if entry.get("type") == "searchResEntry":
+                    invocation = guid_from_bytes(_raw_first(entry, "invocationId"))
+    return dict(service_name=service, invocation_id=invocation,
+                highest_usn=int(usn) if usn else None, server=directory.server_used)
+
+
+def find_changed(directory, ldap_filter, attributes, min_usn=None, search_base=None, scope="subtree",
+                 page_size=500, show_deleted=False):
+    """Paged search for ``ldap_filter`` restricted to ``(uSNChanged>=min_usn)``; yields ldap3 entries.
+
+    Reads only ``attributes`` (uSNChanged and objectGUID are always added).  Each page is
+    read whole (entries and paging cookie) before anything is yielded, so the caller may
+    run other operations on the same connection while it iterates.
+    """
+    text = ldap_filter.strip()
+    text = text if text.startswith("(") else "(%s)" % text
+    if min_usn is not None:
+        text = "(&%s(uSNChanged>=%d))" % (text, int(min_usn))
+    wanted = list(attributes)
+    for name in ("uSNChanged", "objectGUID"):
+        if name.lower() not in [a.lower() for a in wanted]:
+            wanted.append(name)
+    base = search_base or directory.search_base()
+    ldap_scope = {"subtree": ldap3.SUBTREE, "onelevel": ldap3.LEVEL, "base": ldap3.BASE}[scope]
+    controls = [(SHOW_DELETED_OID, True, None)] if show_deleted else None
+    conn = directory.connection
+    cookie = None
+    while True:
+        with directory._talking("search of %s for changes" % base):  # pylint: disable=protected-access
+            ok = conn.search(base, text, search_scope=ldap_scope, attributes=wanted, paged_size=page_size,
+                             paged_cookie=cookie, controls=controls)
+        result = conn.result or {}
+        if not ok:
+            if result.get("result") in (0, 32):
+                return
+            raise _directory_error(result, "search of %s for changes" % base, username=directory.settings.username)
+        page = [e for e in conn.response or [] if e.get("type") == "searchResEntry"]
+        cookie = ((result.get("controls") or {}).get(_PAGED_RESULTS_OID) or {}).get("value", {}).get("cookie")
+        yield from page
+        if not cookie:
+            return
+
+
+def entry_usn(entry):
+    """uSNChanged of a search entry as int (None when absent)."""
+    value = _raw_first(entry, "uSNChanged")
+    return int(value) if value else None
+
+
+def entry_guid(entry):
+    """objectGUID of a search entry in its canonical string form (None when absent)."""
+    return guid_from_bytes(_raw_first(entry, "objectGUID"))
+
+
+def entry_to_user(directory, entry):
+    """A DirectoryUser from a search entry (as ``find_users`` builds them)."""
+    return directory._entry_to_user(entry)  # pylint: disable=protected-access

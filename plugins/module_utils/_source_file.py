@@ -428,7 +428,10 @@ class FolderSource(_SourceBase):
 
     def _inside(self, entry):
         """The real path of ``entry`` if it stays inside the folder, else None."""
-        path = os.path.realpath(os.path.join(self.root, entry))
+        path = os.path.join(self.root, entry)
+        if os.sep not in entry and entry not in (os.curdir, os.pardir) and not os.path.islink(path):
+            return path  # one name in the (real) folder, not a link: already real (one lstat, not one per part)
+        path = os.path.realpath(path)
         if os.path.dirname(path) != self.root and not path.startswith(self.root + os.sep):
             return None
         return path
@@ -466,6 +469,19 @@ class FolderSource(_SourceBase):
         entry, path = found
         data, info = read_regular_file(path, self.max_bytes, user=_name(user))
         return SourcePhoto(data, _version(data, info), path, None)
+
+    def probe(self, user):
+        """(path, version) without reading the file, for change tracking: version is the size and the
+        modification time in nanoseconds; (None, None) when the person has no file."""
+        found = self.find(user)
+        if found is None:
+            return None, None
+        path = found[1]
+        try:
+            info = os.stat(path)
+        except OSError:
+            return path, None
+        return path, "file:%d:%d" % (info.st_size, info.st_mtime_ns)
 
     def list_keys(self):
         """Real paths of the image files in the folder (regular, not hidden, an image extension), sorted.

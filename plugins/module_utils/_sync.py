@@ -28,7 +28,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
-import hashlib
 import json
 import math
 import os
@@ -38,7 +37,8 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.photosync.ad.plugins.module_utils import _errors, _files, _image, _ldap, _reconcile
+from ansible_collections.photosync.ad.plugins.module_utils import (
+    _cache, _errors, _files, _ldap, _parallel, _reconcile, _tracking)
 from ansible_collections.photosync.ad.plugins.module_utils._photo import DirectoryUser
 
 REPORT_FORMATS = ("json", "html", "junit", "csv")
@@ -57,6 +57,9 @@ def sync_spec():
         max_changes=dict(type="str"),
         backup_dir=dict(type="path"),
         cache_dir=dict(type="path"),
+        state_dir=dict(type="path"),
+        verify=dict(type="str", default="changed", choices=["changed", "full"]),
+        write_connections=dict(type="int", default=4),
         report_dir=dict(type="path"),
         report_formats=dict(type="list", elements="str", default=["json"], choices=list(REPORT_FORMATS)),
         report_include_photos=dict(type="bool", default=True),
@@ -137,6 +140,12 @@ class Options(object):
         self.report_include_photos = params.get("report_include_photos", True) is not False
         self.progress_file = params.get("progress_file")
         self.cache_dir = params.get("cache_dir")
+        self.state_dir = params.get("state_dir")
+        self.verify = params.get("verify") or "changed"
+        self.write_connections = params.get("write_connections") or 4
+        if not 1 <= self.write_connections <= 16:
+            raise _errors.ConfigurationError("write_connections must be between 1 and 16, got %d"
+                                             % self.write_connections)
         self.fail_on_error = params.get("fail_on_error", True) is not False
         self.policy = _reconcile.Policy(
             "present", self.attribute, bool(params.get("force")), check_mode, params.get("backup_dir"),
@@ -214,75 +223,6 @@ class Spool(object):
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-_CACHE_MAGIC = b"photosync-normalized-2\n"
-
-
-class NormalizationCache(object):
-    """Normalized photos on disk, keyed by the source bytes' SHA-256, the image profile's fingerprint and
-    the Pillow version, so an unchanged source is not decoded again.  An entry that is damaged or does not
-    check out (its stored hash) is ignored and replaced, never trusted."""
-
-    def __init__(self, folder, profile):
-        self.folder = folder
-        self.profile = profile
-        self.hits = 0
-        self.misses = 0
-        try:
-            if not os.path.isdir(folder):
-                os.makedirs(folder, 0o700)
-        except (IOError, OSError) as exc:
-            raise _errors.ConfigurationError("cannot create cache_dir %s: %s" % (folder, exc.strerror or exc))
-        self.salt = "%s|%s" % (profile.fingerprint, pillow_version())
-
-    def _key(self, data):
-        return hashlib.sha256(hashlib.sha256(data).digest() + self.salt.encode("ascii")).hexdigest()
-
-    def _path(self, data):
-        key = self._key(data)
-        return os.path.join(self.folder, key[:2], key + ".jpg")
-
-    def get(self, data):
-        path = self._path(data)
-        try:
-            with open(path, "rb") as handle:
-                blob = handle.read()
-        except (IOError, OSError):
-            return None
-        try:
-            if not blob.startswith(_CACHE_MAGIC):
-                raise ValueError("not a cache entry")
-            header, photo = blob[len(_CACHE_MAGIC):].split(b"\n", 1)
-            key, sha256, width, height = header.decode("ascii").split(" ")
-            # The entry names the key it was made for: another entry copied or renamed over this one
-            # (a foreign or tampered cache) is not this source's photo, however valid it looks.
-            if key != self._key(data) or hashlib.sha256(photo).hexdigest() != sha256:
-                raise ValueError("damaged")
-            return _image.Photo(photo, sha256, int(width), int(height), "JPEG")
-        except (ValueError, UnicodeDecodeError):
-            return None
-
-    def put(self, data, photo):
-        path = self._path(data)
-        blob = _CACHE_MAGIC + ("%s %s %d %d\n" % (self._key(data), photo.sha256, photo.width, photo.height)
-                               ).encode("ascii") + photo.data
-        try:
-            if not os.path.isdir(os.path.dirname(path)):
-                os.makedirs(os.path.dirname(path), 0o700)
-            _files.atomic_write(path, blob, mode=0o600)
-        except (IOError, OSError):
-            pass  # a cache that cannot be written only costs time
-
-    def normalize(self, data, profile):
-        photo = self.get(data)
-        if photo is not None:
-            self.hits += 1
-            return photo
-        self.misses += 1
-        photo = _image.normalize(data, profile)
-        self.put(data, photo)
-        return photo
-
-
 def pillow_version():
     try:
         import PIL
@@ -333,17 +273,21 @@ def iter_scope(directory, options, extra_attributes=()):
                 exc.user = exc.user or identity
                 yield _placeholder(identity), [], exc
         return
+    for person, raw in directory.find_users(scope_filter(options), options.search_base, options.scope,
+                                            extra_attributes=[options.attribute] + extra):
+        yield _with_attributes(person, extra, raw), _values(raw, options.attribute), None
+
+
+def scope_filter(options):
+    """The scope's own LDAP filter (the person filter is added by the search), or None."""
     parts = []
     if options.filter:
         parts.append(options.filter.strip() if options.filter.strip().startswith("(") else "(%s)" % options.filter)
     if not options.include_disabled:
         parts.append(DISABLED_FILTER)
-    ldap_filter = None
-    if parts:
-        ldap_filter = parts[0] if len(parts) == 1 else "(&%s)" % "".join(parts)
-    for person, raw in directory.find_users(ldap_filter, options.search_base, options.scope,
-                                            extra_attributes=[options.attribute] + extra):
-        yield _with_attributes(person, extra, raw), _values(raw, options.attribute), None
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else "(&%s)" % "".join(parts)
 
 
 def _chunks(iterable, size):
@@ -405,7 +349,12 @@ class Run(object):
         self.policy = options.policy
         self.report_factory = report_factory
         self.progress = Progress(options.progress_file)
-        self.cache = NormalizationCache(options.cache_dir, profile) if options.cache_dir else None
+        self.cache = _cache.NormalizeCache(options.cache_dir, profile) if options.cache_dir else None
+        self.tracking = None
+        self.images = None
+        if options.state_dir and not options.identities:
+            self.tracking = _tracking.Tracking(directory, options, profile, source, scope_filter(options),
+                                               options.state_dir, options.verify, options.policy.check_mode)
         self.records = []
         self.spooled = {}  # index -> (current values handle, desired handle)
         self.started = time.time()
@@ -413,12 +362,18 @@ class Run(object):
 
     # -- pass 1 ----------------------------------------------------------------------
     def plan(self, spool):
-        normalizer = self.cache.normalize if self.cache else None
+        with _parallel.ImagePool(self.profile, cache=self.cache) as images:
+            self.images = images
+            self._plan(spool, images)
+
+    def _plan(self, spool, images):
         processed = 0
         self.progress.update("planning", 0, None, force=True)
+        tracking = self.tracking
         wanted = getattr(self.source, "attributes", None)
         extra = list(wanted()) if callable(wanted) else []
-        for chunk in _chunks(iter_scope(self.directory, self.options, extra), CHUNK):
+        scope = tracking.iter_scope(extra) if tracking is not None else iter_scope(self.directory, self.options, extra)
+        for chunk in _chunks(scope, CHUNK):
             current = {}
             people = []
             for person, values, error in chunk:
@@ -429,22 +384,31 @@ class Run(object):
                     continue
                 current[_key(person)] = values
                 people.append(person)
+            if tracking is not None:
+                tracking.before_fetch(people)
             try:
-                for person, fetched in fetch_many(self.source, people):
-                    outcome = _reconcile.plan_person(person, current.pop(_key(person), []), fetched, self.profile,
-                                                     self.policy, source=self.source, normalizer=normalizer)
-                    if outcome.run_wide:
-                        raise _Abort(outcome)
-                    self._keep(outcome, spool)
+                pairs = list(fetch_many(self.source, people))
             except _errors.PhotoSyncError as exc:
                 # A source's prefetch raises what would fail for everybody (401/403, TLS, configuration).
                 raise _Abort(_reconcile.Outcome(_placeholder(exc.user), "error").fail("error", exc))
+            if tracking is not None:
+                pairs = list(tracking.observe(pairs))
+            normalizer = images.normalizer(pairs, self.source)  # on all cores, through the cache
+            for person, fetched in pairs:
+                outcome = _reconcile.plan_person(person, current.pop(_key(person), []), fetched, self.profile,
+                                                 self.policy, source=self.source, normalizer=normalizer)
+                if outcome.run_wide:
+                    raise _Abort(outcome)
+                self._keep(outcome, spool)
             for key in list(current):  # a source that did not answer for somebody: an error, never "no photo"
                 person = next(p for p in people if _key(p) == key)
                 exc = _errors.SourceError("the source gave no answer for this person", user=_reconcile.user_name(person))
                 self._keep(_reconcile.Outcome(person, "error").fail("error", exc), spool)
             processed += len(chunk)
             self.progress.update("planning", processed)
+        if tracking is not None:
+            for outcome in tracking.carried():  # nothing moved for them: in sync without a read
+                self._keep(outcome, spool)
 
     def _keep(self, outcome, spool):
         """Keep the small record; move any bytes worth keeping to the spool."""
@@ -490,19 +454,25 @@ class Run(object):
         list_keys = getattr(self.source, "list_keys", None)
         if list_keys is None or self.options.identities:
             return []
-        used = set(os.path.realpath(o.origin) for o in self.records if o.origin)
-        return [key for key in list_keys() if os.path.realpath(key) not in used]
+        keys = list_keys()
+        used = set(o.origin for o in self.records if o.origin)
+        left = [key for key in keys if key not in used]
+        # Keys and origins are both real paths for a folder source; realpath() (several lstat calls each,
+        # seconds at 10,000 people) only for origins given in another form.
+        key_set = set(keys)
+        other = set(os.path.realpath(o) for o in used if o not in key_set)
+        return [key for key in left if os.path.realpath(key) not in other] if other else left
 
     # -- pass 2 ----------------------------------------------------------------------
     def apply(self, spool):
         changes = [i for i, o in enumerate(self.records) if o.is_change]
         self.progress.update("writing" if not self.policy.check_mode else "checking", 0, len(changes), force=True)
+        if not self.policy.check_mode and self.options.write_connections > 1 and len(changes) > 1:
+            return self._apply_parallel(spool, changes)
         for done, index in enumerate(changes):
             outcome = self.records[index]
             if self.stopped is not None:
-                outcome.fail("error", _errors.PhotoSyncError(
-                    "not attempted: the run stopped (%s)" % self.stopped.message(),
-                    user=_reconcile.user_name(outcome.person)), reasons=["not attempted"])
+                self._not_attempted(outcome)
                 continue
             self._load(index, outcome, spool)
             _reconcile.apply_outcome(self.directory, outcome, self.policy)
@@ -510,6 +480,58 @@ class Run(object):
                 self.stopped = outcome
             outcome.release()
             self.progress.update("writing" if not self.policy.check_mode else "checking", done + 1, len(changes))
+
+    def _not_attempted(self, outcome):
+        outcome.fail("error", _errors.PhotoSyncError(
+            "not attempted: the run stopped (%s)" % self.stopped.message(),
+            user=_reconcile.user_name(outcome.person)), reasons=["not attempted"])
+
+    def _apply_parallel(self, spool, changes):
+        """The writes over ``write_connections`` connections of their own, in order, bounded."""
+        settings = self.directory.settings
+
+        def connect():
+            return _ldap.Directory(settings).connect()
+
+        def pending():
+            for index in changes:
+                outcome = self.records[index]
+                if self.stopped is not None:
+                    self._not_attempted(outcome)
+                    continue
+                self._load(index, outcome, spool)
+                yield index, outcome
+
+        def write(directory, outcome):
+            # The pool reads ahead of the results: a person queued before the stop was seen is not
+            # written after it either.
+            if self.stopped is not None:
+                self._not_attempted(outcome)
+                return None
+            result = _reconcile.apply_outcome(directory, outcome, self.policy)
+            if outcome.run_wide and self.stopped is None:
+                self.stopped = outcome
+            return result
+
+        done = 0
+        with _parallel.DirectoryPool(connect, self.options.write_connections) as pool:
+            for index, dummy, error in pool.map(write, pending()):
+                outcome = self.records[index]
+                if error is not None:
+                    # No connection could be opened for this write: run-wide, and nothing was attempted
+                    # for this person.
+                    exc = error if isinstance(error, _errors.PhotoSyncError) else _errors.DirectoryError(
+                        str(error), user=_reconcile.user_name(outcome.person))
+                    exc.run_wide = True
+                    if self.stopped is None:
+                        outcome.fail("error", exc)
+                    else:
+                        self._not_attempted(outcome)
+                outcome.release()
+                if outcome.run_wide and self.stopped is None:
+                    self.stopped = outcome
+                done += 1
+                self.progress.update("writing", done, len(changes))
 
     # -- results ---------------------------------------------------------------------
     def counts(self):
@@ -536,6 +558,8 @@ class Run(object):
     def run(self):
         spool = Spool()
         try:
+            if self.tracking is not None:
+                self.tracking.begin()
             try:
                 self.plan(spool)
             except _Abort as abort:
@@ -555,6 +579,10 @@ class Run(object):
             tripped = limit is not None and would_change > limit
             if not tripped:
                 self.apply(spool)
+            if self.tracking is not None:
+                self.tracking.finish(self.records)
+            if self.cache is not None:
+                self.cache.prune()
             breaker = dict(limit=limit, would_change=would_change, tripped=tripped)
             result = self.result(unmatched, ambiguous, breaker, True)
             self.progress.update("reporting", total, total, force=True)
@@ -594,6 +622,11 @@ class Run(object):
             duration_seconds=round(time.time() - self.started, 3))
         if self.cache is not None:
             result["cache"] = dict(hits=self.cache.hits, misses=self.cache.misses)
+        if self.tracking is not None:
+            result["change_tracking"] = self.tracking.result()
+        if self.images is not None:
+            result["parallel"] = dict(image_workers=self.images.workers, image_mode=self.images.used_mode,
+                                      write_connections=self.options.write_connections)
         return result
 
     def check_failures(self, result, breaker):

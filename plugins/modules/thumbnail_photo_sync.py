@@ -93,7 +93,34 @@ options:
       - Keep normalized photos here, keyed by the SHA-256 of the source bytes, the image options and the
         Pillow version, so an unchanged source is not decoded again in the next run.
       - A damaged or foreign entry is ignored and replaced, never used. The folder may be deleted at any time.
+      - Its size is bounded (256 MiB); the least recently used entries go first.
     type: path
+  state_dir:
+    description:
+      - Keep change-tracking state here (one small owner-only file per scope) so that the next run reads only
+        what changed since this one, the way Microsoft documents polling Active Directory for changes
+        (C(uSNChanged)). People whose directory entry moved, new people, and people whose source photo changed
+        (file size and modification time, or the source bytes' hash) are reconciled, everybody else is reported
+        in sync without reading their photo.
+      - Any doubt makes the run read everything, for example no state yet, a damaged state file or one of another scope,
+        source or image options, another DC (USNs are per DC), a DC restored from backup (another
+        C(invocationId)), a filter on C(memberOf). O(verify=full) forces it.
+      - Not used with O(identities). Not set, every run reads everything. See the performance guide in the
+        collection's docs for what a warm run cannot see.
+    type: path
+  verify:
+    description:
+      - V(changed) reads only what changed since the last run recorded in O(state_dir); V(full) reads every
+        person and source (and records the result for the next run).
+    type: str
+    choices: [changed, full]
+    default: changed
+  write_connections:
+    description:
+      - How many LDAP connections write at the same time (each binds once). Directories write faster over a
+        few connections than over one; 1 writes one person after the other.
+    type: int
+    default: 4
   report_dir:
     description:
       - Write the run's reports into this folder (created with mode 0700), one file per O(report_formats),
@@ -319,6 +346,43 @@ cache:
   description: Normalization cache use (hits, misses).
   returned: when O(cache_dir) is set
   type: dict
+parallel:
+  description: How the work was spread.
+  returned: success
+  type: dict
+  contains:
+    image_workers:
+      description: Worker processes (or threads) that normalize photos.
+      type: int
+    image_mode:
+      description: V(process), V(thread) or V(inline); null when no photo needed normalizing.
+      type: str
+    write_connections:
+      description: LDAP connections that write at the same time.
+      type: int
+change_tracking:
+  description: What change tracking did (O(state_dir)).
+  returned: when O(state_dir) is set and O(identities) is not
+  type: dict
+  contains:
+    mode:
+      description: V(incremental) or V(full).
+      type: str
+    reason:
+      description: Why everything was read (null for an incremental run).
+      type: str
+    read:
+      description: People read from the directory with their photo.
+      type: int
+    carried:
+      description: People reported in sync without a read (nothing moved for them).
+      type: int
+    source_checked:
+      description: People of the last run whose source was checked for a change.
+      type: int
+    dropped:
+      description: People of the last run that left the scope.
+      type: int
 duration_seconds:
   description: How long the run took.
   returned: always

@@ -8,7 +8,7 @@ import os
 import pytest
 from PIL import Image
 
-from ansible_collections.photosync.ad.plugins.module_utils import _errors, _image, _sync
+from ansible_collections.photosync.ad.plugins.module_utils import _cache, _errors, _image, _sync
 
 
 def jpeg(colour=(10, 120, 200), size=(300, 200)):
@@ -51,12 +51,14 @@ def test_options_are_refused_before_any_io():
 
 
 def test_normalization_cache_hits_and_ignores_damaged_entries(tmp_path):
+    """The run's cache is _cache.NormalizeCache (tests/unit/plugins/module_utils/test_cache_parallel.py
+    covers it in depth): hits, owner-only entries, damaged and foreign entries never used."""
     profile = _image.ImageProfile()
-    cache = _sync.NormalizationCache(str(tmp_path / "cache"), profile)
+    cache = _cache.NormalizeCache(str(tmp_path / "cache"), profile)
     source = jpeg()
-    first = cache.normalize(source, profile)
+    first = cache.normalize(source)
     assert first == _image.normalize(source, profile) and (cache.hits, cache.misses) == (0, 1)
-    assert cache.normalize(source, profile) == first and cache.hits == 1
+    assert cache.normalize(source) == first and cache.hits == 1
     entries = [os.path.join(d, f) for d, dummy, files in os.walk(str(tmp_path / "cache")) for f in files]
     assert len(entries) == 1 and oct(os.stat(entries[0]).st_mode & 0o777) == "0o600"
     # A damaged entry (flipped bytes) and a foreign one (not a cache entry at all) are never used.
@@ -65,11 +67,11 @@ def test_normalization_cache_hits_and_ignores_damaged_entries(tmp_path):
             blob = handle.read()
         with open(entries[0], "wb") as handle:
             handle.write(damage(blob))
-        assert cache.get(source) is None
-        assert cache.normalize(source, profile) == first
+        assert cache.get(cache.key(source)) is None
+        assert cache.normalize(source) == first
     # Another profile is another key: no photo of one profile is served for another.
-    other = _sync.NormalizationCache(str(tmp_path / "cache"), _image.ImageProfile(max_dimension=48))
-    assert other.get(source) is None
+    other = _cache.NormalizeCache(str(tmp_path / "cache"), _image.ImageProfile(max_dimension=48))
+    assert other.get(other.key(source)) is None
 
 
 def test_progress_file_is_rewritten_whole(tmp_path):
