@@ -23,6 +23,7 @@ and prints each figure and the ratios of issue 11's target table.  Prints, never
 from __future__ import print_function
 
 import argparse
+import atexit
 import io
 import json
 import os
@@ -50,6 +51,7 @@ def collections_root():
     if parts[-3:-1] == ["ansible_collections", "photosync"] and parts[-1] == "ad":
         return os.sep.join(parts[:-3])
     root = tempfile.mkdtemp(prefix="photosync-bench-collections-")
+    atexit.register(shutil.rmtree, root, True)  # only a symlink tree: never left behind in /tmp
     os.makedirs(os.path.join(root, "ansible_collections", "photosync"))
     os.symlink(REPO, os.path.join(root, "ansible_collections", "photosync", "ad"))
     return root
