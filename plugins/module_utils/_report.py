@@ -796,6 +796,8 @@ def _run_value(value):
                          for v in value)
     if isinstance(value, list) and all(not isinstance(v, (dict, list)) for v in value):
         return "; ".join(str(v) for v in value)
+    if isinstance(value, dict) and all(not isinstance(v, (dict, list)) for v in value.values()):
+        return ", ".join("%s %s" % (k.replace("_", " "), _run_value(v)) for k, v in sorted(value.items()))
     if isinstance(value, (dict, list)):
         return json.dumps(value, sort_keys=True, default=str)
     return value
@@ -930,7 +932,8 @@ def merge_reports(json_paths, out_dir, formats, include_photos=True):
                     ambiguous.append(str(key))
             any_changed = any_changed or bool(summary.get("changed"))
             merged_from.append({"report": os.path.basename(path), "generated_at": report.get("generated_at"),
-                                "scope": run.get("scope"), "total": summary.get("total")})
+                                "scope": run.get("scope"), "source": run.get("source"),
+                                "total": summary.get("total")})
             photos = report.get("photos") or {}
             for person in report["people"]:
                 person = normalize_person(person)
@@ -955,6 +958,11 @@ def merge_reports(json_paths, out_dir, formats, include_photos=True):
                 if scope is not None and scope not in scopes:
                     scopes.append(scope)
             writer.run_info["scope"] = scopes
+            sources = []
+            for part in merged_from:
+                if part["source"] not in (None, "") and _run_value(part["source"]) not in sources:
+                    sources.append(_run_value(part["source"]))
+            writer.run_info["source"] = sources
         # The newest input's time, not now: merging the same reports again gives the same bytes.
         writer.generated_at = max(generated) if any(generated) else utc_now()
         paths = writer.finish({"changed": any_changed, "unmatched_source_keys": unmatched,

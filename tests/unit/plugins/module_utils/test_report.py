@@ -398,6 +398,7 @@ def test_merge_sums_counts_and_concatenates_people(tmp_path):
     assert [m["scope"] for m in report["run"]["merged_from"]] == ["OU=Staff", "OU=Students"]
     # the merged header names every part's scope, readably (it showed the first part's and raw JSON)
     assert report["run"]["scope"] == ["OU=Staff", "OU=Students"]
+    assert report["run"]["source"] == [reportdata.RUN_INFO["source"]]
     head = open(merged["reports"]["html"], encoding="utf-8").read().split("<table", 1)[0]
     assert "OU=Staff; OU=Students" in head and "{&quot;" not in head and '{"' not in head
     # the photos travel with the people: the merged HTML shows the same pictures
