@@ -109,3 +109,22 @@ def scratch_user(dc, ldap_connect):
             admin.delete(dn)
         except ldap3.core.exceptions.LDAPNoSuchObjectResult:
             pass
+
+
+@pytest.fixture
+def ou(dc):
+    """make(people, name=None, parent=None) -> DN of a new OU holding ``people``
+    (tests/support/scratch_people.py); every OU made is deleted afterwards."""
+    import scratch_people
+
+    created = []
+
+    def make(people, name=None, parent=None):
+        dn = scratch_people.create_ou(dc, name, parent)
+        created.append(dn)
+        scratch_people.add_people(dc, dn, people)
+        return dn
+
+    yield make
+    for dn in reversed(created):
+        scratch_people.delete_ou(dc, dn)

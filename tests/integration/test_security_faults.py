@@ -27,10 +27,9 @@ from PIL import Image
 
 import dcread
 import scratch_people
-from ansible.module_utils.testing import patch_module_args
+from syncrun import run
 
 from ansible_collections.photosync.ad.plugins.module_utils import _image
-from ansible_collections.photosync.ad.plugins.modules import thumbnail_photo_sync
 
 PROFILE = _image.ImageProfile()
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -55,15 +54,6 @@ def sha(data):
     return hashlib.sha256(data).hexdigest() if data is not None else None
 
 
-def run(dc, capsys, check_mode=False, **args):
-    """Run the module in-process; returns its result dict (failed ones too)."""
-    params = dict(server=[dc["server"]], ca_cert=dc["ca_cert"], username=dc["admin"]["username"],
-                  password=dc["admin"]["password"], _ansible_check_mode=check_mode)
-    params.update(args)
-    with patch_module_args(params):
-        with pytest.raises(SystemExit):
-            thumbnail_photo_sync.main()
-    return json.loads(capsys.readouterr().out)
 
 
 def read_all(dc, base, attribute="thumbnailPhoto"):
@@ -295,19 +285,6 @@ def test_dc_killed_mid_sync_lists_written_failed_not_attempted_and_loses_nothing
 
 # --- servers, TLS ---------------------------------------------------------------------------------------
 
-@pytest.fixture
-def ou(dc):
-    created = []
-
-    def make(people):
-        dn = scratch_people.create_ou(dc)
-        created.append(dn)
-        scratch_people.add_people(dc, dn, people)
-        return dn
-
-    yield make
-    for dn in reversed(created):
-        scratch_people.delete_ou(dc, dn)
 
 
 def photo_folder(tmp_path, people):

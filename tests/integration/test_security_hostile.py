@@ -13,15 +13,13 @@ import json
 import os
 import xml.etree.ElementTree as ET
 
-import pytest
 from PIL import Image
 
 import dcread
 import scratch_people
-from ansible.module_utils.testing import patch_module_args
+from syncrun import run
 
 from ansible_collections.photosync.ad.plugins.module_utils import _image
-from ansible_collections.photosync.ad.plugins.modules import thumbnail_photo_sync
 
 PROFILE = _image.ImageProfile()
 
@@ -36,29 +34,8 @@ def jpeg(rgb, size=(120, 120), mark=0):
     return out.getvalue()
 
 
-def run(dc, capsys, **args):
-    params = dict(server=[dc["server"]], ca_cert=dc["ca_cert"], username=dc["admin"]["username"],
-                  password=dc["admin"]["password"])
-    params.update(args)
-    with patch_module_args(params):
-        with pytest.raises(SystemExit):
-            thumbnail_photo_sync.main()
-    return json.loads(capsys.readouterr().out)
 
 
-@pytest.fixture
-def ou(dc):
-    created = []
-
-    def make(people):
-        dn = scratch_people.create_ou(dc)
-        created.append(dn)
-        scratch_people.add_people(dc, dn, people)
-        return dn
-
-    yield make
-    for dn in reversed(created):
-        scratch_people.delete_ou(dc, dn)
 
 
 def photo(base, sam):

@@ -9,7 +9,6 @@ The promises and the test that proves each are listed in docs/security.md.
 
 import http.server
 import io
-import json
 import subprocess
 import threading
 import time
@@ -20,10 +19,9 @@ from PIL import Image
 
 import dcread
 import scratch_people
-from ansible.module_utils.testing import patch_module_args
+from syncrun import run
 from sptestserver import SPTestServer
 
-from ansible_collections.photosync.ad.plugins.modules import thumbnail_photo_sync
 
 PEOPLE = ["rm-ok", "rm-none", "rm-badjson", "rm-html", "rm-types", "rm-shape", "rm-emptybody",
           "rm-429", "rm-503", "rm-slow", "rm-reset", "rm-photohtml"]
@@ -38,14 +36,6 @@ def jpeg(rgb, size=(80, 80)):
 OLD = jpeg((20, 20, 220))
 
 
-def run(dc, capsys, **args):
-    params = dict(server=[dc["server"]], ca_cert=dc["ca_cert"], username=dc["admin"]["username"],
-                  password=dc["admin"]["password"])
-    params.update(args)
-    with patch_module_args(params):
-        with pytest.raises(SystemExit):
-            thumbnail_photo_sync.main()
-    return json.loads(capsys.readouterr().out)
 
 
 @pytest.fixture(scope="module")

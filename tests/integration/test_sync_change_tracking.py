@@ -17,10 +17,9 @@ from PIL import Image
 
 import dcread
 import scratch_people
-from ansible.module_utils.testing import patch_module_args
+from syncrun import run
 
 from ansible_collections.photosync.ad.plugins.module_utils import _image
-from ansible_collections.photosync.ad.plugins.modules import thumbnail_photo_sync
 
 PROFILE = _image.ImageProfile()
 
@@ -48,14 +47,6 @@ def scope(dc, tmp_path):
     scratch_people.delete_ou(dc, ou)
 
 
-def run(dc, capsys, check_mode=False, **args):
-    params = dict(server=[dc["server"]], ca_cert=dc["ca_cert"], username=dc["admin"]["username"],
-                  password=dc["admin"]["password"], _ansible_check_mode=check_mode)
-    params.update(args)
-    with patch_module_args(params):
-        with pytest.raises(SystemExit):
-            thumbnail_photo_sync.main()
-    return json.loads(capsys.readouterr().out)
 
 
 def state_file(scope):

@@ -22,6 +22,7 @@ from PIL import Image
 
 import dcread
 import scratch_people
+from syncrun import run
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.photosync.ad.plugins.module_utils import _image
@@ -44,31 +45,8 @@ def sha(data):
     return hashlib.sha256(data).hexdigest() if data is not None else None
 
 
-@pytest.fixture
-def ou(dc):
-    created = []
-
-    def make(people, name=None, parent=None):
-        dn = scratch_people.create_ou(dc, name, parent)
-        created.append(dn)
-        scratch_people.add_people(dc, dn, people)
-        return dn
-
-    yield make
-    for dn in reversed(created):
-        scratch_people.delete_ou(dc, dn)
 
 
-def run(dc, capsys, check_mode=False, bind=None, **args):
-    """Run the module in-process; returns its result dict (failed ones too)."""
-    params = dict(server=[dc["server"]], ca_cert=dc["ca_cert"],
-                  username=(bind or dc["admin"])["username"], password=(bind or dc["admin"])["password"],
-                  _ansible_check_mode=check_mode)
-    params.update(args)
-    with patch_module_args(params):
-        with pytest.raises(SystemExit):
-            thumbnail_photo_sync.main()
-    return json.loads(capsys.readouterr().out)
 
 
 def statuses(result):
