@@ -54,8 +54,6 @@ def sha(data):
     return hashlib.sha256(data).hexdigest() if data is not None else None
 
 
-
-
 def read_all(dc, base, attribute="thumbnailPhoto"):
     """sAMAccountName -> photo bytes (or None) for everybody below ``base``: plain ldap3, paged."""
     tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=dc["ca_cert"])
@@ -284,7 +282,6 @@ def test_dc_killed_mid_sync_lists_written_failed_not_attempted_and_loses_nothing
 
 
 # --- servers, TLS ---------------------------------------------------------------------------------------
-
 
 
 def photo_folder(tmp_path, people):

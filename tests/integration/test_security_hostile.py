@@ -34,10 +34,6 @@ def jpeg(rgb, size=(120, 120), mark=0):
     return out.getvalue()
 
 
-
-
-
-
 def photo(base, sam):
     return dcread.read_photo(scratch_people.person_dn(base, sam))
 

@@ -36,8 +36,6 @@ def jpeg(rgb, size=(80, 80)):
 OLD = jpeg((20, 20, 220))
 
 
-
-
 @pytest.fixture(scope="module")
 def people_ou(dc):
     base = scratch_people.create_ou(dc)

@@ -47,8 +47,6 @@ def scope(dc, tmp_path):
     scratch_people.delete_ou(dc, ou)
 
 
-
-
 def state_file(scope):
     files = glob.glob(os.path.join(scope["args"]["state_dir"], "photosync-state-*.json"))
     assert len(files) == 1, files

@@ -45,10 +45,6 @@ def sha(data):
     return hashlib.sha256(data).hexdigest() if data is not None else None
 
 
-
-
-
-
 def statuses(result):
     return dict((p["user"], p["status"]) for p in result["not_in_sync"])
 
