@@ -224,10 +224,12 @@ class RetryPolicy(object):
             self.sleep(seconds)
         return seconds
 
-    def run(self, send, describe="request", final=(), deadline=None):
+    def run(self, send, describe="request", final=(), deadline=None, attempt=0):
         """Call ``send()`` until it gives a final answer.
 
-        Statuses in ``final`` are returned at once.
+        Statuses in ``final`` are returned at once.  ``attempt``: how many tries of the same request
+        were already made elsewhere (a ``$batch`` part that failed counts as one), so the total stays
+        at most ``1 + retries``.
         ``send`` returns an object with ``status`` and ``headers`` (an
         ``HttpResponse``) or raises ``requests`` connection/timeouts errors.
         The last response is returned even when it is still a retryable status
@@ -235,7 +237,6 @@ class RetryPolicy(object):
         raised, ``RemoteServiceError(status=None)`` is raised.  ``deadline`` (a
         ``time.monotonic()`` value) stops retrying once a wait would pass it.
         """
-        attempt = 0
         while True:
             try:
                 response = send()
@@ -582,15 +583,16 @@ class HttpClient(object):
             return HttpResponse(response.status_code, response.headers, content, response.url)
 
     def request(self, method, url, headers=None, json_body=None, ok=(200,), none_on=(404,), user=None,
-                max_bytes=None, final=(), inspect=None):
+                max_bytes=None, final=(), inspect=None, body=None, attempt=0):
         """Send one request with retries; return ``HttpResponse``, None (status in ``none_on``) or raise.
 
         ``inspect(headers, first_bytes)`` is called for a 2xx answer before the rest of its body
-        is read, and may raise to refuse it."""
+        is read, and may raise to refuse it.  ``body``: raw bytes to send (give their Content-Type in
+        ``headers``); ``json_body``: a document sent as JSON.  ``attempt``: tries of this request
+        already made elsewhere (see ``RetryPolicy.run``)."""
         requests = _requests()
         self.check_origin(url, user=user)
         hdrs = {}
-        body = None
         if json_body is not None:
             body = json.dumps(json_body).encode("utf-8")
             hdrs["Content-Type"] = "application/json"
@@ -604,7 +606,7 @@ class HttpClient(object):
         try:
             response = self.policy.run(
                 lambda: self._send_once(method, url, hdrs, body, limit, inspect, deadline),
-                describe=describe, final=final, deadline=deadline)
+                describe=describe, final=final, deadline=deadline, attempt=attempt)
         except Exception as exc:
             if watch is not None and (watch.expired or _past(deadline, 0)) and not isinstance(exc, ConfigurationError):
                 raise self._deadline_error(describe, user)

@@ -88,6 +88,15 @@ def test_run_5xx_bounded_then_returns_last():
     assert len(calls) == 4 and slept == [0.5, 1.0, 2.0]
 
 
+def test_run_counts_tries_made_elsewhere_toward_the_retries():
+    """A $batch part that failed is the first try of that profile: retried alone, 1 + retries tries in all."""
+    slept = []
+    policy = _http.RetryPolicy(retries=3, base_delay=0.5, max_delay=30, sleep=slept.append, rand=lambda: 1.0)
+    send, calls = _scripted_send([_Resp(500)] * 10)
+    assert policy.run(send, attempt=1).status == 500
+    assert len(calls) == 3 and slept == [1.0, 2.0]  # the backoff goes on from the second try
+
+
 def test_run_final_status_not_retried():
     policy = _http.RetryPolicy(retries=3, sleep=lambda s: None)
     send, calls = _scripted_send([_Resp(500)] * 4)
