@@ -28,6 +28,10 @@ def _parser():
     p.add_argument("--generate", type=int, default=0, help="add N synthetic people bulk0001..")
     p.add_argument("--odata", default="auto", choices=["auto", "verbose", "nometadata", "minimal"])
     p.add_argument("--onprem-version", default="2016", choices=["2013", "2016", "2019", "SE"])
+    p.add_argument("--batch", default="auto", choices=["auto", "on", "off"],
+                   help="SharePoint $batch: auto = on, except on-premises with --onprem-version 2013")
+    p.add_argument("--batch-refusal", type=int, default=404, choices=[400, 404, 405, 501],
+                   help="the status a SharePoint without $batch answers POST /_api/$batch with")
     p.add_argument("--startrow-cap", type=int, default=50000)
     p.add_argument("--folder-threshold", type=int, default=5000)
     p.add_argument("--ntlm-epa", default="off", choices=["off", "required"])
@@ -94,7 +98,8 @@ def _make_server(args):
         http=args.http_port is not None, http_port=args.http_port or 0, people_from_dc=args.people_from_dc,
         onprem_version=args.onprem_version, startrow_cap=args.startrow_cap, folder_threshold=args.folder_threshold,
         ntlm_epa=args.ntlm_epa, ca_cert=args.ca_cert, ca_key=args.ca_key, tls_cert=args.tls_cert,
-        tls_key=args.tls_key, host=args.host, verbose=args.verbose, domain=args.domain, realm=args.realm)
+        tls_key=args.tls_key, host=args.host, verbose=args.verbose, domain=args.domain, realm=args.realm,
+        batch=args.batch, batch_refusal=args.batch_refusal)
 
 
 def serve(args, ready_fd=None):

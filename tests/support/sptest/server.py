@@ -68,7 +68,7 @@ class Fault(object):
     _ids = iter(range(1, 1 << 30))
 
     def __init__(self, path_regex, status=None, retry_after=None, count=1, latency=0.0, drop=False,
-                 body=None, method=None, headers=None):
+                 body=None, method=None, headers=None, malformed=False):
         self.id = next(Fault._ids)
         self.path_regex = path_regex
         self.regex = re.compile(path_regex, re.I)
@@ -80,6 +80,7 @@ class Fault(object):
         self.body = body
         self.method = method.upper() if method else None
         self.headers = dict(headers or {})
+        self.malformed = bool(malformed)
         self.hits = 0
 
     def matches(self, method, targets):
@@ -90,7 +91,7 @@ class Fault(object):
     def describe(self):
         return {"id": self.id, "path_regex": self.path_regex, "status": self.status,
                 "retry_after": self.retry_after, "remaining": self.remaining, "latency": self.latency,
-                "drop": self.drop, "hits": self.hits, "method": self.method}
+                "drop": self.drop, "hits": self.hits, "method": self.method, "malformed": self.malformed}
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -191,11 +192,16 @@ class SPTestServer(object):
                  domain=None, realm=None, tenant_id=DEFAULT_TENANT, tenant_name="example.onmicrosoft.com",
                  client_id=DEFAULT_CLIENT, client_secret="photosync-test-secret-1", ntlm_user="sp_reader",
                  ntlm_password="Sp-Reader-Pass-1", restricted_password="Restricted-Pass-1",
-                 ca_cert=None, ca_key=None, tls_cert=None, tls_key=None, host="127.0.0.1", verbose=False):
+                 ca_cert=None, ca_key=None, tls_cert=None, tls_key=None, host="127.0.0.1", verbose=False,
+                 batch="auto", batch_refusal=404):
         if odata not in ("auto", "verbose", "nometadata", "minimal"):
             raise ValueError("odata must be auto, verbose, nometadata or minimal")
         if onprem_version not in ("2013", "2016", "2019", "SE"):
             raise ValueError("onprem_version must be 2013, 2016, 2019 or SE")
+        if batch not in ("auto", "on", "off"):
+            raise ValueError("batch must be auto, on or off")
+        if int(batch_refusal) not in (400, 404, 405, 501):
+            raise ValueError("batch_refusal must be 400, 404, 405 or 501")
         self.state_dir = os.path.abspath(state_dir)
         os.makedirs(self.state_dir, exist_ok=True)
         self.port, self.http, self.http_port, self.host = port, http, http_port, host
@@ -208,6 +214,13 @@ class SPTestServer(object):
         self.tenant_id, self.tenant_name = tenant_id, tenant_name
         self.client_id, self.client_secret = client_id, client_secret
         self.verbose = verbose
+        # $batch (SharePoint Online, 2016 and later): "auto" = on unless onprem_version is 2013, which refuses
+        # it (batch_refusal: the status it answers with); "on"/"off" force it.
+        self.batch, self.batch_refusal = batch, int(batch_refusal)
+        self.batch_line_end, self.batch_quote_boundary = "\r\n", False
+        self.batch_log = []
+        self._digests = {}  # form digest -> (site root, expiry)
+        self.digest_lifetime = 1800
         self.request_log = []
         self.faults = []
         self._lock = threading.RLock()
@@ -354,10 +367,17 @@ class SPTestServer(object):
 
     # --- faults & state --------------------------------------------------------------------------
     def inject(self, path_regex, status=None, retry_after=None, count=1, latency=0.0, drop=False, body=None,
-               method=None, headers=None):
+               method=None, headers=None, malformed=False):
         """Make the next ``count`` requests whose path matches ``path_regex`` (re.search, case-insensitive,
-        tried on the raw and the percent-decoded request target) fail or slow down. Returns the fault id."""
-        fault = Fault(path_regex, status, retry_after, count, latency, drop, body, method, headers)
+        tried on the raw and the percent-decoded request target) fail or slow down. Returns the fault id.
+
+        Parts of a SharePoint ``$batch`` are matched on their own target (the part URL's path and query)
+        by the faults that do not match the batch request itself: ``status``/``body`` answer that part,
+        ``latency`` delays the whole batch answer (SharePoint answers a batch when every part is done),
+        ``malformed`` writes that part as something that is not an HTTP response.  A fault that matches
+        the batch request (``r"."``, ``r"[$]batch"``) acts on the batch request only, once: latency
+        injected on every request counts a batch as one request."""
+        fault = Fault(path_regex, status, retry_after, count, latency, drop, body, method, headers, malformed)
         with self._lock:
             self.faults.append(fault)
         return fault.id
@@ -368,11 +388,15 @@ class SPTestServer(object):
 
     def clear_log(self):
         del self.request_log[:]
+        del self.batch_log[:]
 
-    def _take_fault(self, req):
+    def _take_fault(self, req, outer=None):
         targets = (req.target, unquote(req.target))
+        outer_targets = (outer.target, unquote(outer.target)) if outer is not None else None
         with self._lock:
             for fault in self.faults:
+                if outer_targets is not None and fault.matches(outer.method, outer_targets):
+                    continue  # about the batch request itself: it acted on that, once
                 if fault.matches(req.method, targets):
                     if fault.remaining is not None:
                         fault.remaining -= 1
@@ -415,6 +439,42 @@ class SPTestServer(object):
     def expire_tokens(self):
         self.authority_handler.expire_all()
 
+    # --- SharePoint form digests and $batch --------------------------------------------------------
+    def batch_enabled(self, flavor):
+        if self.batch != "auto":
+            return self.batch == "on"
+        return not (flavor == "onprem" and self.onprem_version == "2013")
+
+    def issue_digest(self, site_root):
+        value = "0x%s,%s" % (os.urandom(32).hex().upper(), time.strftime("%d %b %Y %H:%M:%S -0000", time.gmtime()))
+        with self._lock:
+            self._digests[value] = (site_root, time.time() + self.digest_lifetime)
+        return value, self.digest_lifetime
+
+    def digest_ok(self, value, site_root):
+        with self._lock:
+            entry = self._digests.get(value or "")
+        return entry is not None and entry[0] == site_root and entry[1] > time.time()
+
+    def expire_digests(self):
+        """Every form digest given out so far stops being accepted (as after FormDigestTimeoutSeconds)."""
+        with self._lock:
+            self._digests.clear()
+
+    def _sp_subrequest(self, outer, method, target, headers, flavor, site_root, user):
+        """One part of a SharePoint $batch, as the outer request's user; part faults apply (see ``inject``).
+        Returns a Response, or bytes for a part written malformed."""
+        req = Request(method, target, headers, b"", outer.base, outer.scheme)
+        fault = self._take_fault(req, outer)
+        if fault is not None:
+            if fault.latency:
+                time.sleep(fault.latency)
+            if fault.malformed:
+                return b"HTTP/1.1 OK but not quite\r\nthis part is not an HTTP response"
+            if fault.status:
+                return self._fault_response(req, fault, "sp")
+        return self.sharepoint.handle(req, flavor, site_root, user)
+
     # --- description -----------------------------------------------------------------------------
     def describe(self, hashes="explicit"):
         urls = self.urls()
@@ -428,6 +488,8 @@ class SPTestServer(object):
             "version": 1, "pid": os.getpid(), "state_dir": self.state_dir,
             "base_url": self.url, "http_url": self.http_url, "ca_cert": self.paths["ca_cert"],
             "server_cert": self.paths["cert"], "control_url": urls["control_url"],
+            "batch": {"mode": self.batch, "refusal": self.batch_refusal,
+                      "onprem": self.batch_enabled("onprem"), "online": self.batch_enabled("online")},
             "onprem": {"version": self.onprem_version, "site_url": urls["onprem_site_url"],
                        "mysite_url": urls["onprem_mysite_url"], "domain": self.domain, "realm": self.realm,
                        "username": self.ntlm_user, "password": self.ntlm_password,
@@ -539,6 +601,8 @@ class SPTestServer(object):
             time.sleep(fault.latency)
         if fault.drop:
             return DROP
+        if fault.malformed:
+            return Response(200, b'{"d": {"AccountName": ', "application/json;odata=verbose;charset=utf-8")
         if fault.status is None:
             return None
         if fault.status == 401 and conn is not None:
@@ -685,6 +749,19 @@ class SPTestServer(object):
                 if ident:
                     return Response(200, self._person_json(self.person(ident)))
                 return Response(200, {"people": [p.describe(hashes=False) for p in self.people.people]})
+            if what == "batch" and req.method == "POST":
+                if "mode" in data:
+                    if data["mode"] not in ("auto", "on", "off"):
+                        raise ValueError("mode must be auto, on or off")
+                    self.batch = data["mode"]
+                if "refusal" in data:
+                    if int(data["refusal"]) not in (400, 404, 405, 501):
+                        raise ValueError("refusal must be 400, 404, 405 or 501")
+                    self.batch_refusal = int(data["refusal"])
+                return Response(200, {"mode": self.batch, "refusal": self.batch_refusal, "batches": len(self.batch_log)})
+            if what == "digests/expire" and req.method == "POST":
+                self.expire_digests()
+                return Response(200, {"ok": True})
             if what == "tokens/expire" and req.method == "POST":
                 self.expire_tokens()
                 return Response(200, {"ok": True})

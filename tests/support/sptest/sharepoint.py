@@ -8,6 +8,7 @@ import zlib
 from email.utils import formatdate
 from urllib.parse import quote
 
+from . import batch as batchfmt
 from .odata import (Collection, Complex, ODataError, content_type, error_body, parse_literal,
                     resolve_args, shape_collection, shape_entity, shape_primitive)
 from .people import SP_SIZES, placeholder
@@ -17,6 +18,16 @@ DOCID_BASE = 17592186044416
 PARTITION = "3f1d2f0c-4a6b-4c4e-9a1e-7a8d2b9f6c11"
 THROTTLED = "-2147024860, Microsoft.SharePoint.SPQueryThrottledException"
 DEFAULT_SELECT = ["Rank", "DocId", "AccountName", "PreferredName", "WorkEmail", "PictureURL", "Path"]
+DIGEST_REFUSED = ("-2130575252, Microsoft.SharePoint.SPException",
+                  "The security validation for this page is invalid and might be corrupted. Please use your web "
+                  "browser's Back button to try your operation again.")
+# What a farm without $batch (SharePoint 2013) answers POST /_api/$batch with, by the status asked for.
+BATCH_REFUSALS = {
+    400: ("-1, Microsoft.SharePoint.Client.InvalidClientQueryException", "The request is invalid."),
+    404: ("-1, Microsoft.SharePoint.Client.ResourceNotFoundException", "Cannot find resource for the request $batch."),
+    405: ("-1, Microsoft.SharePoint.Client.ClientServiceException", "The HTTP method 'POST' is not allowed."),
+    501: ("-1, Microsoft.SharePoint.Client.ClientServiceException", "The $batch query option is not implemented."),
+}
 
 
 class Response(object):
@@ -201,6 +212,10 @@ class SharePoint(object):
                 return self.userphoto(req, flavor)
             if low.startswith("/_api/") or low == "/_api":
                 mode = self.odata_mode(req, flavor)
+                if req.method == "POST" and low == "/_api/contextinfo":
+                    return self.context_info(flavor, site_root, mode, base)
+                if req.method == "POST" and low == "/_api/$batch":
+                    return self.batch(req, flavor, site_root, user)
                 if user == "restricted":
                     raise ODataError(403, "-2147024891, System.UnauthorizedAccessException",
                                      "Access denied. You do not have permission to perform this action or "
@@ -215,6 +230,78 @@ class SharePoint(object):
             except ODataError:
                 mode = "verbose"
             return self.sp_error(mode, exc.status, exc.code, exc.message, exc.headers)
+
+    # --- form digest and $batch ---------------------------------------------------------------------
+    def context_info(self, flavor, site_root, mode, base):
+        """POST /_api/contextinfo: the form digest a Windows-authenticated POST must carry (X-RequestDigest)."""
+        api_base = base + site_root + "/_api"
+        value, lifetime = self.app.issue_digest(site_root)
+        info = Complex("SP.ContextWebInformation", {
+            "FormDigestTimeoutSeconds": lifetime, "FormDigestValue": value,
+            "LibraryVersion": "15.0.4569.1000" if self.app.onprem_version == "2013" and flavor == "onprem"
+            else "16.0.0.0",
+            "SiteFullUrl": base + site_root,
+            "SupportedSchemaVersions": Collection("Edm.String", ["14.0.0.0", "15.0.0.0"]),
+            "WebFullUrl": base + site_root})
+        if mode == "verbose" or mode == "atom":
+            body = {"d": {"GetContextWebInformation": shape_entity("verbose", info, "GetContextWebInformation", "")["d"]}}
+            mode = "verbose"
+        else:
+            body = shape_entity(mode, info, "GetContextWebInformation", api_base)
+        return Response(200, body, content_type(mode))
+
+    def batch(self, req, flavor, site_root, user):
+        """POST /_api/$batch (SharePoint Online, 2016 and later): GET parts answered in order, each on its own."""
+        app = self.app
+        if not app.batch_enabled(flavor):
+            code, message = BATCH_REFUSALS.get(app.batch_refusal, BATCH_REFUSALS[404])
+            raise ODataError(app.batch_refusal, code, message)
+        if flavor == "onprem" and not app.digest_ok(req.headers.get("X-RequestDigest"), site_root):
+            raise ODataError(403, *DIGEST_REFUSED)
+        try:
+            parts = batchfmt.parse_request(req.headers.get("Content-Type"), req.body)
+        except batchfmt.BatchRequestError as exc:
+            raise ODataError(400, "-1, Microsoft.Data.OData.ODataException", str(exc))
+        answers = []
+        targets = []
+        for part in parts:
+            if isinstance(part, batchfmt.BatchRequestError):
+                answers.append(self._part_error(400, "-1, Microsoft.Data.OData.ODataException", str(part)))
+                continue
+            method, url, headers = part
+            target = self._same_site(url, req, site_root)
+            targets.append(target)
+            if target is None:
+                answers.append(self._part_error(400, "-1, Microsoft.SharePoint.Client.InvalidClientQueryException",
+                                                "The request URL and the URLs inside the body must target the "
+                                                "same site."))
+                continue
+            if method != "GET":
+                answers.append(self._part_error(400, "-1, Microsoft.SharePoint.Client.ClientServiceException",
+                                                "This test server answers GET parts only."))
+                continue
+            resp = app._sp_subrequest(req, method, target, headers, flavor, site_root, user)
+            answers.append(resp if isinstance(resp, bytes) else (resp.status, resp.ctype, resp.headers, resp.body))
+        app.batch_log.append({"site": site_root, "parts": len(parts), "targets": targets})
+        ctype, body = batchfmt.build_response(answers, line_end=app.batch_line_end,
+                                              quote_boundary=app.batch_quote_boundary)
+        return Response(200, body, ctype)
+
+    @staticmethod
+    def _part_error(status, code, message):
+        return (status, content_type("verbose"), {}, json.dumps(error_body("verbose", code, message)).encode("utf-8"))
+
+    @staticmethod
+    def _same_site(url, req, site_root):
+        """The path and query of a part's URL when it targets this site (absolute on this host, or
+        server-relative), else None."""
+        m = re.match(r"^(https?://[^/]+)?(/[^?#]*)(\?[^#]*)?$", url)
+        if not m or (m.group(1) and m.group(1).lower() != req.base.lower()):
+            return None
+        path = m.group(2)
+        if not (path == site_root or path.startswith(site_root + "/")):
+            return None
+        return path + (m.group(3) or "")
 
     def api(self, req, flavor, site_root, api_path, mode, base):
         api_base = base + site_root + "/_api"
