@@ -93,6 +93,25 @@ options:
         type: str
         choices: [verbose, nometadata]
         default: verbose
+      batch_size:
+        description:
+          - When many people are read at once (M(photosync.ad.thumbnail_photo_sync), the C(photosync.ad.sync)
+            role), their profiles are looked up this many at a time in one OData C($batch) request
+            (SharePoint Online, and SharePoint Server 2016 and later); the photo files are then downloaded one
+            request each, O(sharepoint.max_concurrency) at a time.
+          - Each profile in a batch keeps the rules of a lookup of its own. A part answered 429 or 5xx is
+            retried alone (the part counts as the first try, so at most O(sharepoint.retries) retries in all)
+            and then is that person's error, never "no photo"; a part that is not a readable answer is that
+            person's error; a 401 or 403 stops the run.
+          - A server without C($batch) (SharePoint Server 2013, or a proxy that does not pass it) answers the
+            first batch with 400, 404, 405, 501 or a redirect; the run then goes on with one request per
+            person, nobody is skipped, and a warning says so once. Set V(0) for SharePoint 2013 to skip that
+            one attempt.
+          - With Windows sign-ins (V(ntlm), V(kerberos)) the batch is a POST that carries a form digest,
+            fetched once from C(/_api/contextinfo) and renewed before it expires.
+          - V(0) or V(1) looks every profile up with a request of its own. At most V(100).
+        type: int
+        default: 20
 """
 
     # The graph option.  Paired one-to-one with

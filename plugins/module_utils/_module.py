@@ -84,6 +84,14 @@ def hide_secrets(module, source):
         module.no_log_values.update(value for value in secrets() if value)
 
 
+def source_warnings(module, source):
+    """Say once what a source noticed about the run as a whole (for example: SharePoint without $batch)."""
+    warnings = getattr(source, "warnings", None)
+    if callable(warnings):
+        for text in warnings():
+            module.warn(text)
+
+
 def fail(module, exc, tb=None, **extra):
     """fail_json for a domain exception: its message (with user and hint), its traceback, its details."""
     details = dict(extra)

@@ -4,7 +4,9 @@
 """Sources that answer for many people at once: a bounded, lazy worker pool and the run-wide rule.
 
 Every remote source (URL, SharePoint, Graph) has ``prefetch(people)`` yielding
-``(person, SourcePhoto | None | PhotoSyncError)`` in any order.  Per-person failures (5xx after the
+``(person, SourcePhoto | None | PhotoSyncError)`` in any order: one request (or a few) per person on
+a worker pool (``prefetch_each``), or a lookup for a group of people at once followed by per-person
+work on the pool (``prefetch_grouped``, SharePoint's ``$batch``).  Per-person failures (5xx after the
 retries, timeouts, a missing attribute) are yielded as errors, never as None; failures that would
 repeat for everybody (configuration, TLS, 401/403) are raised with ``exc.run_wide = True``.
 """
@@ -106,3 +108,101 @@ def prefetch_each(fetch, people, workers):
 
 class _Skipped(object):
     """Marker for people not started because a run-wide error came first."""
+
+
+class Later(object):
+    """A group lookup's answer for a person whose result needs one more step on the worker pool:
+    ``finish(person, payload)`` gives it (``prefetch_grouped``)."""
+
+    __slots__ = ("payload",)
+
+    def __init__(self, payload):
+        self.payload = payload
+
+
+def _groups(people, size):
+    group = []
+    for person in people:
+        group.append(person)
+        if len(group) >= size:
+            yield group
+            group = []
+    if group:
+        yield group
+
+
+def prefetch_grouped(lookup, finish, people, group_size, workers, lookahead=2):
+    """``prefetch`` for a source that answers for a group of people in one request.
+
+    ``lookup(group)`` (up to ``group_size`` people) returns ``(person, result | Later(payload))`` for each
+    of them; it runs on ``lookahead`` threads of its own, ahead of the rest, so the workers never wait for
+    the next group.  ``finish(person, payload)`` completes each ``Later`` on ``workers`` threads (the HTTP
+    client's own cap bounds how many requests are in the air in all).  People are consumed lazily: at most
+    ``lookahead`` groups and about ``4 * workers`` finishing tasks are in flight.
+
+    Same contract as ``prefetch_each``: per-person outcomes are yielded as they complete; a run-wide error
+    stops every new lookup and task, and is raised once the work in flight has finished.  A PhotoSyncError
+    raised by ``lookup`` that is not run-wide becomes every person of the group's error."""
+    stop = threading.Event()
+    run_wide = []
+
+    def guarded(fn, *args):
+        if stop.is_set():
+            return _Skipped
+        try:
+            return fn(*args)
+        except PhotoSyncError as exc:
+            mark_error(exc)
+            if exc.run_wide:
+                stop.set()
+            return exc
+
+    groups = _groups(people, max(1, int(group_size)))
+    workers = max(1, int(workers or 1))
+    lookups = {}
+    finishing = {}
+    exhausted = False
+    with ThreadPoolExecutor(max_workers=max(1, lookahead)) as ahead, ThreadPoolExecutor(max_workers=workers) as pool:
+        while True:
+            while not exhausted and not stop.is_set() and len(lookups) < lookahead and len(finishing) < 4 * workers:
+                group = next(groups, None)
+                if group is None:
+                    exhausted = True
+                    break
+                lookups[ahead.submit(guarded, lookup, group)] = group
+            if not lookups and not finishing:
+                break
+            done, dummy = wait(list(lookups) + list(finishing), return_when=FIRST_COMPLETED)
+            for future in done:
+                if future in lookups:
+                    group = lookups.pop(future)
+                    answers = future.result()
+                    if answers is _Skipped:
+                        continue
+                    if isinstance(answers, PhotoSyncError):
+                        answers = [(person, answers) for person in group]
+                    for person, answer in answers:
+                        if isinstance(answer, Later):
+                            if not stop.is_set():
+                                finishing[pool.submit(guarded, finish, person, answer.payload)] = person
+                            continue
+                        if isinstance(answer, PhotoSyncError):
+                            mark_error(answer)
+                            if answer.run_wide:
+                                stop.set()
+                                run_wide.append(answer)
+                                continue
+                        if not run_wide:
+                            yield person, answer
+                else:
+                    person = finishing.pop(future)
+                    result = future.result()
+                    if result is _Skipped:
+                        continue
+                    if isinstance(result, PhotoSyncError) and result.run_wide:
+                        run_wide.append(result)
+                        continue
+                    if not run_wide:
+                        yield person, result
+    if run_wide:
+        raise run_wide[0]

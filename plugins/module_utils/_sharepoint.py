@@ -11,6 +11,12 @@ Only the handful of REST calls a photo reader needs (REFERENCE.md section 4):
 the profile (``PeopleManager/GetPropertiesFor``), the thumbnail file beside the
 profile's PictureURL, and people search for enumeration.  Never the Profile
 Pictures folder listing (it fails above 5,000 files).
+
+Many people at once (``SharePointSource.prefetch``): profiles are looked up
+``batch_size`` at a time in one OData ``$batch`` request (SharePoint Online and
+Server 2016 and later; the format is in ``_odata_batch``), then each photo file
+is downloaded on the worker pool.  A server without ``$batch`` (SharePoint 2013)
+is noticed on the first batch and the run goes on one request per person.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,6 +24,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+import threading
+import time
 from collections import namedtuple
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit, parse_qs
 
@@ -26,18 +34,30 @@ from ansible.module_utils.basic import env_fallback
 from ansible_collections.photosync.ad.plugins.module_utils._errors import (
     ConfigurationError,
     PhotoSyncError,
+    RemoteServiceError,
     SourceError,
 )
 from ansible_collections.photosync.ad.plugins.module_utils._http import (
+    REDIRECT_STATUSES,
+    RETRY_AFTER_STATUSES,
+    TRANSIENT_STATUSES,
     HttpClient,
+    HttpResponse,
     decode_json,
     http_options_spec,
+    redact_url,
     service_error_message,
+    throttle_wait,
     url_origin,
 )
-from ansible_collections.photosync.ad.plugins.module_utils import _msauth
+from ansible_collections.photosync.ad.plugins.module_utils import _msauth, _odata_batch
 from ansible_collections.photosync.ad.plugins.module_utils._photo import SourcePhoto
-from ansible_collections.photosync.ad.plugins.module_utils._prefetch import mark_error, prefetch_each
+from ansible_collections.photosync.ad.plugins.module_utils._prefetch import (
+    Later,
+    mark_error,
+    prefetch_each,
+    prefetch_grouped,
+)
 
 PEOPLE_SOURCE_ID = "b09a7990-05ea-4af9-81ef-edfab16c4e31"
 STARTROW_CAP = 50000
@@ -46,6 +66,11 @@ ACCEPT = {
     "verbose": "application/json;odata=verbose",
     "nometadata": "application/json;odata=nometadata",
 }
+BATCH_SIZE_MAX = 100
+# What a server without $batch (SharePoint 2013, a proxy that does not pass it) answers the POST with.
+BATCH_REFUSED = (400, 404, 405, 501) + REDIRECT_STATUSES
+# SharePoint's answer to a POST whose form digest is missing or stale (403, SPException -2130575252).
+_DIGEST_REFUSED = ("-2130575252", "security validation")
 
 
 def sharepoint_options():
@@ -61,6 +86,7 @@ def sharepoint_options():
         photo_size=dict(type="str", default="L", choices=["L", "M", "S"]),
         account_template=dict(type="str"),
         odata=dict(type="str", default="verbose", choices=["verbose", "nometadata"]),
+        batch_size=dict(type="int", default=20),
     )
     options.update(_msauth.entra_app_spec("PHOTOSYNC_SP_TOKEN"))
     options.update(http_options_spec())
@@ -94,6 +120,13 @@ def sharepoint_settings(params):
         raise ConfigurationError("SharePoint Online does not take %s; use auth: certificate or token" % settings["auth"])
     if settings["photo_size"] not in ("L", "M", "S"):
         raise ConfigurationError("sharepoint.photo_size must be L, M or S")
+    try:
+        settings["batch_size"] = int(settings["batch_size"])
+    except (TypeError, ValueError):
+        raise ConfigurationError("sharepoint.batch_size must be a whole number, not %r" % (settings["batch_size"],))
+    if not 0 <= settings["batch_size"] <= BATCH_SIZE_MAX:
+        raise ConfigurationError("sharepoint.batch_size must be between 0 and %d, not %d" % (
+            BATCH_SIZE_MAX, settings["batch_size"]), hint="0 or 1 looks every profile up with a request of its own")
     return settings
 
 
@@ -277,6 +310,23 @@ def parse_person_properties(doc, flavor=None):
     )
 
 
+def parse_context_info(doc):
+    """``(FormDigestValue, FormDigestTimeoutSeconds)`` from a ``/_api/contextinfo`` answer in either shape."""
+    if not isinstance(doc, dict):
+        raise _malformed("the context information is %s, not an object" % type(doc).__name__)
+    entity = doc.get("d", doc)
+    if isinstance(entity, dict) and isinstance(entity.get("GetContextWebInformation"), dict):
+        entity = entity["GetContextWebInformation"]
+    value = entity.get("FormDigestValue") if isinstance(entity, dict) else None
+    if not value or not isinstance(value, str):
+        raise _malformed("no FormDigestValue in the context information")
+    try:
+        lifetime = float(entity.get("FormDigestTimeoutSeconds") or 1800)
+    except (TypeError, ValueError):
+        lifetime = 1800.0
+    return value, lifetime
+
+
 def parse_search_results(doc):
     """(rows as dicts, TotalRows) from a search/query answer in either OData shape."""
     entity = _entity(doc)
@@ -398,6 +448,16 @@ class SharePointClient(object):
             hint_for=lambda status, detail=None: sharepoint_hint(status, self.auth, self.flavor, detail),
             headers={"Accept": self.accept}, sleep=sleep, rand=rand, allowed_origins=origins,
             max_wait=s.get("max_retry_wait"))
+        self.batch_size = s["batch_size"]
+        # Whether the site answers $batch: None until the first batch says so, then True or False.
+        self.batch_supported = None
+        self.batch_requests = 0
+        self.warnings = []  # said once per run, for the module to show (module.warn)
+        self._state_lock = threading.Lock()
+        self._probe_lock = threading.Lock()
+        self._digest_lock = threading.Lock()
+        self._digest = None
+        self._digest_expires = 0.0
 
     def _auth_factory(self):
         s = self.settings
@@ -419,22 +479,162 @@ class SharePointClient(object):
         return "%s/_api/SP.UserProfiles.PeopleManager/GetPropertiesFor(accountName=@v)?@v=%s" % (
             self.site_url, alias_literal(account))
 
-    def get_profile(self, account, user=None):
+    def get_profile(self, account, user=None, attempt=0):
         """PersonProfile or None (no profile).
 
         Only what SharePoint answers for an unknown account is "no profile": a null object
         (``{"odata.null": true}``, or the verbose entity with every field null), or a 404 that says
         ``UserNotFoundException``.  A 5xx is retried like any other request and then raised: an
-        outage must never read as "this person has no photo".
+        outage must never read as "this person has no photo".  ``attempt``: tries already made
+        (a failed ``$batch`` part counts as one), so retries stay within ``retries`` in all.
         """
         who = user or account
-        response = self.http.request("GET", self.profile_url(account), none_on=(), ok=(200, 404), user=who)
+        response = self.http.request("GET", self.profile_url(account), none_on=(), ok=(200, 404), user=who,
+                                     attempt=attempt)
         if response.status == 404:
             detail = service_error_message(response.content) or ""
             if "UserNotFoundException" in detail:
                 return None
             raise self.http.error("GET", self.profile_url(account), response, user=who)
         return parse_person_properties(decode_json(response, "SharePoint", user=who), self.flavor)
+
+    # -- many profiles in one request ($batch) ----------------------------------------------
+
+    def batch_url(self):
+        return self.site_url + "/_api/$batch"
+
+    def context_info_url(self):
+        return self.site_url + "/_api/contextinfo"
+
+    def needs_form_digest(self):
+        """Windows sign-ins (NTLM, Kerberos) need a form digest on every POST; bearer tokens do not."""
+        return self.auth in ("ntlm", "kerberos")
+
+    def form_digest(self, refresh=False):
+        """The site's form digest (``POST /_api/contextinfo``), kept until shortly before it expires."""
+        with self._digest_lock:
+            if not refresh and self._digest and time.monotonic() < self._digest_expires:
+                return self._digest
+            response = self.http.request("POST", self.context_info_url(), none_on=())
+            value, lifetime = parse_context_info(decode_json(response, "SharePoint"))
+            self._digest = value
+            self._digest_expires = time.monotonic() + max(30.0, lifetime - 60.0)
+            return value
+
+    def lookup_profiles(self, items):
+        """Profiles of up to ``batch_size`` people in one ``$batch`` request.
+
+        ``items``: ``(account, who)`` pairs.  Returns one answer per item, in order:
+
+        * ``("profile", PersonProfile | None)``: the part answered (None: no profile);
+        * ``("error", PhotoSyncError)``: that person's error (named for them);
+        * ``("alone", retry_after, attempts)``: look this person up with a request of its own, after
+          the retry wait when ``attempts`` (tries already made) is not 0.
+
+        Every part keeps the rules of ``get_profile``: a null object or a 404 UserNotFoundException is
+        no profile; a 429/5xx part is retried alone (the part counts as the first try) and then that
+        person's error; a 401/403 part is run-wide.  A batch still failing with 500/502/504 or a
+        timeout after its retries is split (each person alone, so one bad profile costs only that
+        person); one still throttled (429/503) is an error for each of its people.  A server that
+        refuses the batch (400, 404, 405, 501, a redirect, an answer that is not multipart) has no
+        ``$batch``: batching stops for the rest of the run, said once in ``warnings``, and every
+        person is looked up alone, so nobody is lost.  A 401 is raised (run-wide).
+        """
+        if self.batch_supported is None:
+            with self._probe_lock:  # until a first batch has shown whether $batch works, one at a time
+                if self.batch_supported is None:
+                    return self._batch(items)
+        if self.batch_supported is False:
+            return [("alone", None, 0)] * len(items)
+        return self._batch(items)
+
+    def _batch(self, items):
+        urls = [self.profile_url(account) for account, dummy in items]
+        content_type, body = _odata_batch.build_batch(urls, {"Accept": self.accept})
+        headers = {"Content-Type": content_type}
+        try:
+            if self.needs_form_digest():
+                try:
+                    headers["X-RequestDigest"] = self.form_digest()
+                except PhotoSyncError as exc:
+                    mark_error(exc)
+                    if exc.run_wide and getattr(exc, "status", None) != 403:
+                        raise
+                    return self._refused("no form digest for the POST: %s" % exc.message, items)
+            response = self._post_batch(headers, body)
+        except PhotoSyncError as exc:
+            mark_error(exc)
+            if exc.run_wide:
+                raise
+            if getattr(exc, "status", None) in RETRY_AFTER_STATUSES:
+                # Still throttled after the retries: more requests would only deepen the throttling.
+                return [("error", _error_for(exc, who)) for dummy, who in items]
+            # 500/502/504, a timeout or a dropped connection after the retries: one bad or slow profile
+            # may be the cause, so each person is looked up alone and only that person fails.
+            return [("alone", None, 0)] * len(items)
+        if response.status in BATCH_REFUSED:
+            detail = service_error_message(response.content)
+            return self._refused("POST %s answered HTTP %d%s" % (
+                redact_url(self.batch_url()), response.status, (": %s" % detail) if detail else ""), items)
+        try:
+            parts = _odata_batch.parse_batch(response.headers.get("Content-Type"), response.content)
+        except _odata_batch.BatchFormatError as exc:
+            return self._refused("its answer is not a batch answer: %s" % exc, items)
+        self.batch_supported = True
+        return [self._part_answer(account, who, parts[i] if i < len(parts) else None)
+                for i, (account, who) in enumerate(items)]
+
+    def _post_batch(self, headers, body):
+        url = self.batch_url()
+        ok = (200, 202, 403) + BATCH_REFUSED
+
+        def send(hdrs):
+            with self._state_lock:
+                self.batch_requests += 1
+            return self.http.request("POST", url, headers=hdrs, body=body, ok=ok, none_on=(), final=BATCH_REFUSED)
+
+        response = send(headers)
+        if response.status == 403 and "X-RequestDigest" in headers:
+            detail = (service_error_message(response.content) or "").lower()
+            if any(mark in detail for mark in _DIGEST_REFUSED):  # the digest expired early: a new one, once
+                response = send(dict(headers, **{"X-RequestDigest": self.form_digest(refresh=True)}))
+        if response.status == 403:
+            raise self.http.error("POST", url, response)
+        return response
+
+    def _refused(self, reason, items):
+        with self._state_lock:
+            if self.batch_supported is not False:
+                self.batch_supported = False
+                self.warnings.append(
+                    "SharePoint at %s does not take $batch requests (%s); profiles are looked up with one request "
+                    "per person for the rest of this run. SharePoint 2013 has no $batch: set sharepoint.batch_size "
+                    "to 0 there to skip the attempt" % (self.site_url, reason))
+        return [("alone", None, 0)] * len(items)
+
+    def _part_answer(self, account, who, part):
+        url = self.profile_url(account)
+        if part is None:  # the answer has fewer parts than the request: ask again alone
+            return ("alone", None, 0)
+        if isinstance(part, _odata_batch.MalformedPart):
+            return ("error", SourceError(
+                "SharePoint's $batch answer for this person's profile is not an HTTP response (%s)" % part.reason,
+                user=who, hint="A proxy in between or an unexpected SharePoint version; nothing is changed for "
+                               "this person"))
+        response = HttpResponse(part.status, part.headers, part.body, url)
+        if part.status == 200:
+            try:
+                return ("profile", parse_person_properties(decode_json(response, "SharePoint", user=who), self.flavor))
+            except PhotoSyncError as exc:
+                return ("error", mark_error(exc, who))
+        if part.status == 404:
+            if "UserNotFoundException" in (service_error_message(part.body) or ""):
+                return ("profile", None)
+        elif part.status in RETRY_AFTER_STATUSES or part.status in TRANSIENT_STATUSES:
+            asked = throttle_wait(part.headers) if part.status in RETRY_AFTER_STATUSES else None
+            if self.http.policy.retries > 0 and not self.http.policy.too_long(asked):
+                return ("alone", asked, 1)
+        return ("error", mark_error(self.http.error("GET", url, response, user=who), who))
 
     def picture_location(self, profile):
         """Absolute URL of the chosen thumbnail, or None for no photo (none set, or the placeholder)."""
@@ -522,6 +722,21 @@ class SharePointClient(object):
             startrow += len(rows)
 
 
+def _who(user):
+    return user.sam_account_name or user.user_principal_name or user.dn
+
+
+def _error_for(exc, who):
+    """A copy of an error that concerns a whole batch, named for one of its people."""
+    if isinstance(exc, RemoteServiceError):
+        error = RemoteServiceError(exc.message, user=who, hint=exc.hint, status=exc.status)
+    else:
+        error = SourceError(exc.message, user=who, hint=exc.hint)
+    error.run_wide = getattr(exc, "run_wide", False)
+    error.timeout = getattr(exc, "timeout", False)
+    return error
+
+
 class SharePointSource(object):
     """The ``sharepoint`` photo source: ``fetch(DirectoryUser) -> SourcePhoto | None``."""
 
@@ -536,7 +751,7 @@ class SharePointSource(object):
         return claims_account(user, self.client.flavor, self.netbios_domain, self.template)
 
     def fetch(self, user):
-        who = user.sam_account_name or user.user_principal_name or user.dn
+        who = _who(user)
         try:
             account = self.account(user)
             return self.client.fetch_photo(account, user=who)
@@ -544,9 +759,58 @@ class SharePointSource(object):
             raise mark_error(exc, who)
 
     def prefetch(self, people, workers=None):
-        """``(person, SourcePhoto | None | PhotoSyncError)`` for each person, in any order, through a
-        bounded worker pool (``max_concurrency`` workers); people are consumed lazily."""
-        return prefetch_each(self.fetch, people, workers or self.client.settings["max_concurrency"])
+        """``(person, SourcePhoto | None | PhotoSyncError)`` for each person, in any order; people are
+        consumed lazily.  Profiles are looked up ``batch_size`` at a time in ``$batch`` requests and the
+        photo files downloaded on a bounded worker pool (``max_concurrency`` workers); with
+        ``batch_size`` 0 or 1, or on a server without ``$batch``, one request per profile."""
+        workers = workers or self.client.settings["max_concurrency"]
+        if self.client.batch_size <= 1:
+            return prefetch_each(self.fetch, people, workers)
+        return prefetch_grouped(self._lookup, self._finish, people, self.client.batch_size, workers)
+
+    def _lookup(self, group):
+        """``(person, None | PhotoSyncError | Later)`` for each person of ``group``, after one ``$batch``."""
+        answers = []
+        wanted = []
+        for person in group:
+            who = _who(person)
+            try:
+                wanted.append((person, self.account(person), who))
+            except PhotoSyncError as exc:
+                answers.append((person, mark_error(exc, who)))
+        if not wanted:
+            return answers
+        looked_up = self.client.lookup_profiles([(account, who) for dummy, account, who in wanted])
+        for (person, account, who), answer in zip(wanted, looked_up):
+            if answer[0] == "error":
+                answers.append((person, answer[1]))
+            elif answer[0] == "alone":
+                answers.append((person, Later(("alone", account, who) + tuple(answer[1:]))))
+            elif self.client.picture_location(answer[1]) is None:
+                answers.append((person, None))  # no profile, no picture, or the placeholder
+            else:
+                answers.append((person, Later(("photo", account, who, answer[1]))))
+        return answers
+
+    def _finish(self, person, payload):
+        """The photo of one person the batch left to do: download it, or look the profile up alone first."""
+        kind, account, who = payload[:3]
+        try:
+            if kind == "photo":
+                return self.client.fetch_photo(account, user=who, profile=payload[3])
+            retry_after, attempts = payload[3], payload[4]
+            if attempts:
+                self.client.http.policy.wait(attempts - 1, retry_after)
+            profile = self.client.get_profile(account, user=who, attempt=attempts)
+            if profile is None:
+                return None
+            return self.client.fetch_photo(account, user=who, profile=profile)
+        except PhotoSyncError as exc:
+            raise mark_error(exc, who)
+
+    def warnings(self):
+        """What a user should be told once about this run (for example: the site has no $batch)."""
+        return list(self.client.warnings)
 
     def describe(self):
         return self.client.describe()

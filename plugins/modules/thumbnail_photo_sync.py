@@ -425,7 +425,9 @@ def main():
             try:
                 result = _sync.Run(directory, source, profile, options, report_factory=reports).run()
             except _sync.RunStopped as exc:
+                _module.source_warnings(module, source)
                 _module.fail(module, exc, **exc.result)
+    _module.source_warnings(module, source)
     module.exit_json(**result)
 
 
