@@ -31,7 +31,7 @@ class CIHeaders(object):
         return item[1] if item else default
 
     def items(self):
-        return [item for item in self._items.values()]
+        return list(self._items.values())
 
     def __contains__(self, name):
         return name.lower() in self._items

@@ -70,8 +70,8 @@ def test_a_built_request_reads_back_as_parts():
     """The request format is the answer format with request lines: the same splitting applies."""
     ctype, body = ob.build_batch(["https://a/1", "https://a/2"], {"Accept": "x"})
     # Swap the request lines for status lines and the result parses as two answered parts.
-    body = body.replace(b"GET https://a/1 HTTP/1.1", b"HTTP/1.1 200 OK").replace(b"GET https://a/2 HTTP/1.1",
-                                                                                b"HTTP/1.1 204 No Content")
+    body = body.replace(b"GET https://a/1 HTTP/1.1", b"HTTP/1.1 200 OK")
+    body = body.replace(b"GET https://a/2 HTTP/1.1", b"HTTP/1.1 204 No Content")
     parts = ob.parse_batch(ctype, body)
     assert [p.status for p in parts] == [200, 204] and parts[0].headers.get("accept") == "x"
 
