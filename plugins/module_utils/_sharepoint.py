@@ -560,6 +560,8 @@ class SharePointClient(object):
                     mark_error(exc)
                     if exc.run_wide and getattr(exc, "status", None) != 403:
                         raise
+                    if _transient(exc):  # try the digest again with the next batch; these people alone
+                        return [("alone", None, 0)] * len(items)
                     return self._refused("no form digest for the POST: %s" % exc.message, items)
             response = self._post_batch(headers, body)
         except PhotoSyncError as exc:
@@ -724,6 +726,12 @@ class SharePointClient(object):
 
 def _who(user):
     return user.sam_account_name or user.user_principal_name or user.dn
+
+
+def _transient(exc):
+    """A failure that may be gone on the next request: a timeout, a dropped connection, 429 or 5xx."""
+    status = getattr(exc, "status", None)
+    return bool(getattr(exc, "timeout", False)) or status in RETRY_AFTER_STATUSES or status in TRANSIENT_STATUSES
 
 
 def _error_for(exc, who):

@@ -266,6 +266,26 @@ def test_a_stale_form_digest_is_renewed_once(srv):
     assert src.warnings() == []
 
 
+def test_a_form_digest_that_fails_for_a_while_does_not_turn_batching_off(srv):
+    srv.inject(r"/_api/contextinfo", method="POST", status=503, count=None)
+    src = source(srv, retries=1)
+    got = fetch_all(src, NAMES[:10])
+    expected = data(fetch_all(source(srv, batch_size=0), NAMES[:10]))
+    assert data(got) == expected and src.warnings() == [] and batch_posts(srv) == []
+    srv.reset_faults()
+    srv.clear_log()
+    assert data(fetch_all(src, NAMES[:10])) == expected
+    assert len(batch_posts(srv, 200)) == 1 and profile_gets(srv) == [] and src.warnings() == []
+
+
+def test_a_site_without_contextinfo_is_read_one_request_per_person(srv):
+    srv.inject(r"/_api/contextinfo", method="POST", status=404, count=None)
+    src = source(srv)
+    got = fetch_all(src, NAMES[:10])
+    assert data(got) == data(fetch_all(source(srv, batch_size=0), NAMES[:10]))
+    assert len(src.warnings()) == 1 and "form digest" in src.warnings()[0] and batch_posts(srv) == []
+
+
 # --- a server without $batch: SharePoint 2013 -------------------------------------------------------------------
 
 @pytest.mark.parametrize("refusal", [404, 400, 405, 501])
