@@ -10,7 +10,7 @@ __metaclass__ = type
 class ModuleDocFragment(object):
     # The Entra-app sub-options of a remote photo source (sharepoint, graph): app-only certificate
     # credentials and a ready token.  Paired one-to-one with
-    # plugins/module_utils/_msauth.py:entra_app_spec(); change both together.
+    # plugins/module_utils/_remote_options.py:entra_app_spec(); change both together.
     # Sub-options cannot be merged in by extends_documentation_fragment, so the sharepoint and graph
     # fragments paste this text in with ModuleDocFragment.suboptions(parent, ...).
     SUBOPTIONS = r"""

@@ -9,7 +9,7 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
     # The HTTP sub-options of a remote photo source (sharepoint, graph).  Paired one-to-one with
-    # plugins/module_utils/_http.py:http_options_spec(); change both together.
+    # plugins/module_utils/_remote_options.py:http_options_spec(); change both together.
     # Sub-options cannot be merged in by extends_documentation_fragment, so the sharepoint and graph
     # fragments paste this text in with ModuleDocFragment.suboptions(parent).
     SUBOPTIONS = r"""

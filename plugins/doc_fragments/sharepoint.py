@@ -12,7 +12,7 @@ from ansible_collections.photosync.ad.plugins.doc_fragments.http_options import 
 
 class ModuleDocFragment(object):
     # The sharepoint option.  Paired one-to-one with
-    # plugins/module_utils/_sharepoint.py:sharepoint_spec(); change both together.
+    # plugins/module_utils/_remote_options.py:sharepoint_spec(); change both together.
     # Its Entra-app and HTTP sub-options come from the entra and http fragments (defined once each).
     _SHAREPOINT = r"""
 options:
@@ -115,7 +115,7 @@ options:
 """
 
     # The graph option.  Paired one-to-one with
-    # plugins/module_utils/_graph.py:graph_spec(); change both together.
+    # plugins/module_utils/_remote_options.py:graph_spec(); change both together.
     # Its Entra-app and HTTP sub-options come from the entra and http fragments (defined once each).
     _GRAPH = r"""
 options:

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Microsoft Graph (Microsoft 365 / Entra ID) as a photo source.
 
-The option family ``graph`` is defined once, here, by ``graph_spec()``; its
+The option family ``graph`` is defined once, in ``_remote_options.graph_spec()``; its
 documentation is ``plugins/doc_fragments/sharepoint.py`` (attribute ``GRAPH``).
 Keep the two in step.
 
@@ -32,7 +32,6 @@ from ansible_collections.photosync.ad.plugins.module_utils._http import (
     HttpClient,
     RETRY_AFTER_STATUSES,
     TRANSIENT_STATUSES,
-    http_options_spec,
     throttle_wait,
     url_origin,
 )
@@ -40,8 +39,11 @@ from ansible_collections.photosync.ad.plugins.module_utils import _msauth
 from ansible_collections.photosync.ad.plugins.module_utils._photo import SourcePhoto
 from ansible_collections.photosync.ad.plugins.module_utils._prefetch import bounded_map, mark_error
 
-DEFAULT_GRAPH_URL = "https://graph.microsoft.com"
-PHOTO_SIZES = ("48x48", "64x64", "96x96", "120x120", "240x240", "360x360", "432x432", "504x504", "648x648")
+# The option family is defined in the light _remote_options (re-exported here).
+from ansible_collections.photosync.ad.plugins.module_utils._remote_options import (  # noqa: F401 pylint: disable=unused-import
+    DEFAULT_GRAPH_URL, GRAPH_PHOTO_SIZES as PHOTO_SIZES, graph_options, graph_spec,
+)
+
 BATCH_LIMIT = 20
 # Graph's token resource per cloud; any other graph_url (a proxy, a test server) still takes Graph tokens.
 GRAPH_RESOURCES = ("https://graph.microsoft.com", "https://graph.microsoft.us", "https://dod-graph.microsoft.us",
@@ -51,27 +53,6 @@ GRAPH_RESOURCES = ("https://graph.microsoft.com", "https://graph.microsoft.us", 
 def graph_resource(graph_url):
     origin = url_origin(graph_url)
     return origin if origin in GRAPH_RESOURCES else DEFAULT_GRAPH_URL
-
-
-def graph_options():
-    """The sub-options of ``graph``: its own, the Entra-app family (``_msauth.entra_app_spec``)
-    and the HTTP family (``_http.http_options_spec``)."""
-    options = dict(
-        auth=dict(type="str", choices=["certificate", "token"]),
-        graph_url=dict(type="str", default=DEFAULT_GRAPH_URL),
-        user_key=dict(type="str", default="userPrincipalName",
-                      choices=["userPrincipalName", "mail", "onPremisesImmutableId"]),
-        user_template=dict(type="str"),
-        photo_size=dict(type="str", default="original", choices=["original"] + list(PHOTO_SIZES)),
-    )
-    options.update(_msauth.entra_app_spec("PHOTOSYNC_GRAPH_TOKEN"))
-    options.update(http_options_spec())
-    return options
-
-
-def graph_spec():
-    """The ``graph`` option.  Documented by doc fragment photosync.ad.sharepoint.graph (GRAPH)."""
-    return {"graph": dict(type="dict", options=graph_options())}
 
 
 def graph_settings(params):

@@ -33,7 +33,7 @@ that reads a file must not pay for it.
 
 The option family of the HTTP settings (``validate_certs``, ``ca_cert``,
 ``timeout``, ``retries``, ``max_concurrency``, ``max_retry_wait``) is defined
-once, by ``http_options_spec()``; its documentation is the doc fragment
+once, by ``_remote_options.http_options_spec()``; its documentation is the doc fragment
 ``plugins/doc_fragments/http_options.py``.  Keep the two in step.
 
 One ``requests.Session`` per thread (created lazily, never in the constructor):
@@ -61,12 +61,16 @@ from ansible_collections.photosync.ad.plugins.module_utils._errors import (
     RemoteServiceError,
 )
 
+# The HTTP option family is defined in the light _remote_options (re-exported here).
+from ansible_collections.photosync.ad.plugins.module_utils._remote_options import (  # noqa: F401 pylint: disable=unused-import
+    DEFAULT_MAX_WAIT, http_options_spec,
+)
+
 # Whether requests can be imported; it is imported only when a client really sends something.
 HAS_REQUESTS = importlib.util.find_spec("requests") is not None
 REQUESTS_IMPORT_ERROR = None if HAS_REQUESTS else "ModuleNotFoundError: No module named 'requests'"
 
 DEFAULT_MAX_BYTES = 32 * 1024 * 1024
-DEFAULT_MAX_WAIT = 120.0
 MAX_REDIRECTS = 10
 RETRY_AFTER_STATUSES = (429, 503)
 TRANSIENT_STATUSES = (500, 502, 504)
@@ -91,25 +95,6 @@ def _requests():
         import requests.exceptions
         _REQUESTS.append(requests)
     return _REQUESTS[0]
-
-
-def http_options_spec(defaults=None):
-    """The HTTP sub-options of a remote source (``sharepoint``, ``graph``).
-
-    Documented by the doc fragment photosync.ad.http_options (``plugins/doc_fragments/http_options.py``,
-    ``ModuleDocFragment.suboptions``).  ``defaults`` overrides default values.
-    """
-    spec = dict(
-        validate_certs=dict(type="bool", default=True),
-        ca_cert=dict(type="path"),
-        timeout=dict(type="int", default=30),
-        retries=dict(type="int", default=5),
-        max_concurrency=dict(type="int", default=4),
-        max_retry_wait=dict(type="int", default=int(DEFAULT_MAX_WAIT)),
-    )
-    for name, value in (defaults or {}).items():
-        spec[name]["default"] = value
-    return spec
 
 
 def redact_url(url):

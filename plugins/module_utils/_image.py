@@ -43,13 +43,30 @@ from collections import namedtuple
 from ansible_collections.photosync.ad.plugins.module_utils import _errors
 
 try:
-    from PIL import Image, ImageChops, ImageCms, ImageColor, ImageFile
+    from PIL import Image, ImageChops, ImageColor, ImageFile
     HAS_PIL = True
     PIL_IMPORT_ERROR = None
 except ImportError:  # pragma: no cover - exercised by ansible-test's import sanity test
-    Image = ImageChops = ImageCms = ImageColor = ImageFile = None
+    Image = ImageChops = ImageColor = ImageFile = None
     HAS_PIL = False
     PIL_IMPORT_ERROR = traceback.format_exc()
+
+# Pillow's colour management (LittleCMS) loads with the first photo that has an ICC profile:
+# most photos have none, and every thumbnail_photo task would pay for the import.
+ImageCms = None
+
+
+def _cms():
+    """PIL.ImageCms, or None when this Pillow was built without LittleCMS (then colours are converted
+    without the embedded profile, as for a photo that has none)."""
+    global ImageCms  # pylint: disable=global-statement
+    if ImageCms is None:
+        try:
+            from PIL import ImageCms as image_cms
+        except ImportError:
+            return None
+        ImageCms = image_cms
+    return ImageCms
 
 # pillow_heif is imported on the first HEIC photo, not here: its import costs about 50 ms, paid by every
 # thumbnail_photo task otherwise (see benchmarks/bench_task.py).
@@ -698,7 +715,8 @@ _TRANSFORM_LOCK = threading.Lock()
 
 def _srgb_profile():
     if "p" not in _SRGB:
-        _SRGB["p"] = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+        cms = _cms()
+        _SRGB["p"] = cms.ImageCmsProfile(cms.createProfile("sRGB"))
     return _SRGB["p"]
 
 
@@ -723,9 +741,10 @@ def _icc_is_srgb(icc):
         if transform is not None:
             probe = Image.new("RGB", (len(_SRGB_PROBE), 1))
             probe.putdata(_SRGB_PROBE)
+            cms = _cms()
             try:
-                converted = ImageCms.applyTransform(probe, transform)
-            except (ImageCms.PyCMSError, OSError, ValueError):
+                converted = cms.applyTransform(probe, transform)
+            except (cms.PyCMSError, OSError, ValueError):
                 converted = None
             if converted is not None:
                 verdict = all(abs(a - b) <= 2 for before, after in zip(_SRGB_PROBE, _pixels(converted))
@@ -747,13 +766,16 @@ def _icc_transform(icc, in_mode):
         if key in _TRANSFORMS:
             return _TRANSFORMS[key]
     transform = None
+    cms = _cms()
+    if cms is None:
+        return None
     try:
-        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        intent = ImageCms.Intent.PERCEPTUAL
-        if not ImageCms.isIntentSupported(source, intent, ImageCms.Direction.INPUT):
-            intent = ImageCms.Intent.RELATIVE_COLORIMETRIC
-        transform = ImageCms.buildTransform(source, _srgb_profile(), in_mode, "RGB", renderingIntent=intent)
-    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        source = cms.ImageCmsProfile(io.BytesIO(icc))
+        intent = cms.Intent.PERCEPTUAL
+        if not cms.isIntentSupported(source, intent, cms.Direction.INPUT):
+            intent = cms.Intent.RELATIVE_COLORIMETRIC
+        transform = cms.buildTransform(source, _srgb_profile(), in_mode, "RGB", renderingIntent=intent)
+    except (cms.PyCMSError, OSError, ValueError, TypeError):
         transform = None
     with _TRANSFORM_LOCK:
         if len(_TRANSFORMS) > 64:
@@ -888,7 +910,7 @@ def _to_output_mode(img, icc, background, colour_key=None):
         if img.mode == "CMYK" or not _icc_is_srgb(icc):
             transform = _icc_transform(icc, img.mode)
             if transform is not None:
-                img = ImageCms.applyTransform(img, transform)
+                img = _cms().applyTransform(img, transform)
                 converted = True
     if not converted and img.mode not in ("RGB", "L"):
         try:

@@ -445,6 +445,7 @@ class Directory(object):
             except ldap3_exceptions.LDAPException as exc:
                 tried.append("%s:%d (%s)" % (host, port, exc))
                 continue
+            _no_delay(connection)
             self.connection = connection
             self.server_used = "%s:%d" % (host, port)
             if s.tls_mode == "start_tls" and not use_ssl:
@@ -997,6 +998,22 @@ def _resolve_error(host, port):
     return None
 
 
+def _no_delay(connection):
+    """Turn Nagle's algorithm off on an open connection's socket.
+
+    ldap3 leaves it on. Over TLS the bind request is a small segment sent right behind the
+    handshake's last one, so the kernel holds it until the DC's delayed ACK: about 40 ms of
+    waiting on every bind (measured against Samba: 50 ms bind with it, 5 ms without).
+    """
+    sock = getattr(connection, "socket", None)
+    if sock is None:
+        return
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except (OSError, AttributeError, ValueError):
+        pass  # not a TCP socket (a test double, a closed socket): nothing to tune
+
+
 def _check_pem_file(path, option, ca=False):
     """Refuse, before connecting, a certificate/key file that is missing or is not PEM."""
     where = ("Give the path on the host that runs the module (with delegate_to: localhost, the Ansible "
@@ -1019,7 +1036,9 @@ def _check_pem_file(path, option, ca=False):
                 hint="Convert it: openssl x509 -inform der -in FILE -out cert.pem (a certificate), "
                      "openssl pkcs12 -in FILE.pfx -nodes -out both.pem (a .pfx)")
         return
-    context = ssl.create_default_context()
+    # A bare client context: create_default_context() would also load the system's CA store
+    # (about 20 ms per task) just to check this one file.
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     try:
         context.load_verify_locations(cafile=path)
     except ssl.SSLError as exc:

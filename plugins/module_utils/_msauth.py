@@ -27,32 +27,20 @@ HAS_REQUESTS_NTLM = importlib.util.find_spec("requests_ntlm") is not None
 HAS_MSAL = importlib.util.find_spec("msal") is not None
 HAS_CRYPTOGRAPHY = importlib.util.find_spec("cryptography") is not None
 
-from ansible.module_utils.basic import env_fallback
-
 from ansible_collections.photosync.ad.plugins.module_utils._errors import (
     ConfigurationError,
     RemoteServiceError,
 )
 
-DEFAULT_AUTHORITY = "https://login.microsoftonline.com"
+# The Entra-app option family is defined in the light _remote_options (re-exported here).
+from ansible_collections.photosync.ad.plugins.module_utils._remote_options import (  # noqa: F401 pylint: disable=unused-import
+    DEFAULT_AUTHORITY, entra_app_spec,
+)
+
 MICROSOFT_AUTHORITY_HOSTS = (
     "login.microsoftonline.com", "login.microsoftonline.us", "login.partner.microsoftonline.cn",
     "login.chinacloudapi.cn", "login.windows.net", "login.microsoft.com", "login.sts.microsoft.com",
 )
-
-
-def entra_app_spec(token_env):
-    """The Entra-app sub-options of a remote source (``sharepoint``, ``graph``): app-only certificate
-    credentials and a ready token.  Documented by the doc fragment photosync.ad.entra
-    (``plugins/doc_fragments/entra.py``, ``ModuleDocFragment.suboptions``); change both together."""
-    return dict(
-        tenant_id=dict(type="str", fallback=(env_fallback, ["PHOTOSYNC_AZURE_TENANT_ID"])),
-        client_id=dict(type="str", fallback=(env_fallback, ["PHOTOSYNC_AZURE_CLIENT_ID"])),
-        certificate_path=dict(type="path", fallback=(env_fallback, ["PHOTOSYNC_AZURE_CERTIFICATE_PATH"])),
-        certificate_thumbprint=dict(type="str"),
-        authority=dict(type="str", default=DEFAULT_AUTHORITY),
-        token=dict(type="str", no_log=True, fallback=(env_fallback, [token_env])),
-    )
 
 
 def _missing(lib, package):

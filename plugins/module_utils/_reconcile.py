@@ -27,7 +27,7 @@ import hashlib
 import traceback
 from collections import namedtuple
 
-from ansible_collections.photosync.ad.plugins.module_utils import _backup, _errors, _image
+from ansible_collections.photosync.ad.plugins.module_utils import _errors, _image
 
 STATUSES = ("in_sync", "add", "update", "remove", "no_source", "conflict", "invalid_source", "error")
 CHANGES = ("add", "update", "remove")
@@ -295,6 +295,8 @@ def apply_outcome(directory, outcome, policy):
             directory.check_write_access(person.dn, policy.attribute, user=who)
             return outcome
         if policy.backup_dir and outcome.current_values:
+            # Imported here: a task without backups does not compile it (see _remote_options).
+            from ansible_collections.photosync.ad.plugins.module_utils import _backup
             desired = outcome.desired_data
             outcome.backup_file = _backup.write_backup(
                 policy.backup_dir, person, policy.attribute, outcome.current_values[0],

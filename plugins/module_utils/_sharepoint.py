@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """SharePoint (on-premises 2013 to Subscription Edition, and Online) as a photo source.
 
-The option family ``sharepoint`` is defined once, here, by ``sharepoint_spec()``;
+The option family ``sharepoint`` is defined once, in ``_remote_options.sharepoint_spec()``;
 its documentation is ``plugins/doc_fragments/sharepoint.py`` (``DOCUMENTATION``).
 Keep the two in step.
 
@@ -29,8 +29,6 @@ import time
 from collections import namedtuple
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit, parse_qs
 
-from ansible.module_utils.basic import env_fallback
-
 from ansible_collections.photosync.ad.plugins.module_utils._errors import (
     ConfigurationError,
     PhotoSyncError,
@@ -44,7 +42,6 @@ from ansible_collections.photosync.ad.plugins.module_utils._http import (
     HttpClient,
     HttpResponse,
     decode_json,
-    http_options_spec,
     redact_url,
     service_error_message,
     throttle_wait,
@@ -57,6 +54,10 @@ from ansible_collections.photosync.ad.plugins.module_utils._prefetch import (
     mark_error,
     prefetch_each,
     prefetch_grouped,
+)
+# The option family is defined in the light _remote_options (re-exported here).
+from ansible_collections.photosync.ad.plugins.module_utils._remote_options import (  # noqa: F401 pylint: disable=unused-import
+    sharepoint_options, sharepoint_spec,
 )
 
 PEOPLE_SOURCE_ID = "b09a7990-05ea-4af9-81ef-edfab16c4e31"
@@ -71,31 +72,6 @@ BATCH_SIZE_MAX = 100
 BATCH_REFUSED = (400, 404, 405, 501) + REDIRECT_STATUSES
 # SharePoint's answer to a POST whose form digest is missing or stale (403, SPException -2130575252).
 _DIGEST_REFUSED = ("-2130575252", "security validation")
-
-
-def sharepoint_options():
-    """The sub-options of ``sharepoint``: its own, the Entra-app family (``_msauth.entra_app_spec``)
-    and the HTTP family (``_http.http_options_spec``)."""
-    options = dict(
-        site_url=dict(type="str", required=True),
-        mysite_url=dict(type="str"),
-        flavor=dict(type="str", default="onprem", choices=["onprem", "online"]),
-        auth=dict(type="str", choices=["ntlm", "kerberos", "certificate", "token"]),
-        username=dict(type="str", fallback=(env_fallback, ["PHOTOSYNC_SP_USERNAME"])),
-        password=dict(type="str", no_log=True, fallback=(env_fallback, ["PHOTOSYNC_SP_PASSWORD"])),
-        photo_size=dict(type="str", default="L", choices=["L", "M", "S"]),
-        account_template=dict(type="str"),
-        odata=dict(type="str", default="verbose", choices=["verbose", "nometadata"]),
-        batch_size=dict(type="int", default=20),
-    )
-    options.update(_msauth.entra_app_spec("PHOTOSYNC_SP_TOKEN"))
-    options.update(http_options_spec())
-    return options
-
-
-def sharepoint_spec():
-    """The ``sharepoint`` option.  Documented by doc fragment photosync.ad.sharepoint (DOCUMENTATION)."""
-    return {"sharepoint": dict(type="dict", options=sharepoint_options())}
 
 
 def _apply_defaults(params, spec):

@@ -17,7 +17,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.photosync.ad.plugins.module_utils import _errors, _graph, _sharepoint, _source_url
+from ansible_collections.photosync.ad.plugins.module_utils import _errors, _remote_options
 from ansible_collections.photosync.ad.plugins.module_utils._ldap import IDENTITY_TYPES
 # The local file sources live in _source_file; imported here so their names stay importable from _sources.
 from ansible_collections.photosync.ad.plugins.module_utils._source_file import (
@@ -79,14 +79,14 @@ def url_client_spec():
 
 
 def sharepoint_spec():
-    """The ``sharepoint`` option (``_sharepoint.sharepoint_spec``, light to import: requests and MSAL load on
-    first use).  Doc fragment photosync.ad.sharepoint (DOCUMENTATION)."""
-    return _sharepoint.sharepoint_spec()
+    """The ``sharepoint`` option (``_remote_options.sharepoint_spec``).  Doc fragment photosync.ad.sharepoint
+    (DOCUMENTATION)."""
+    return _remote_options.sharepoint_spec()
 
 
 def graph_spec():
-    """The ``graph`` option (``_graph.graph_spec``).  Doc fragment photosync.ad.sharepoint.GRAPH."""
-    return _graph.graph_spec()
+    """The ``graph`` option (``_remote_options.graph_spec``).  Doc fragment photosync.ad.sharepoint.GRAPH."""
+    return _remote_options.graph_spec()
 
 
 def source_spec():
@@ -123,10 +123,6 @@ def templated_source_spec():
     return spec
 
 
-# The URL source (fixed URL or per-person template) lives in _source_url, on the collection's HTTP client.
-UrlSource = _source_url.UrlSource
-
-
 def build_source(params):
     """The single-person source the module params ask for, or None when none is given (state=absent).
 
@@ -136,7 +132,7 @@ def build_source(params):
     if params.get("path"):
         return FileSource(params["path"], max_bytes=params.get("file_max_bytes") or DEFAULT_FILE_MAX_BYTES)
     if params.get("url"):
-        return _source_url.from_params(params)
+        return _url_source(params)
     if params.get("content") is not None:
         return ContentSource(params["content"])
     if params.get("restore_from"):
@@ -158,13 +154,23 @@ def build_bulk_source(params):
     if params.get("photo_dir"):
         return build_folder_source(params)
     if params.get("photo_url_template"):
-        return _source_url.from_params(params, template=params["photo_url_template"])
+        return _url_source(params, template=params["photo_url_template"])
     return _remote_source(params)
+
+
+# The URL, SharePoint and Graph sources are imported when one is built, not with this module:
+# Python compiles every imported module_utils file on every task, and a file source needs none of them.
+
+def _url_source(params, template=None):
+    """A fixed URL or a per-person URL template (``_source_url``, on the collection's HTTP client)."""
+    from ansible_collections.photosync.ad.plugins.module_utils import _source_url
+    return _source_url.from_params(params, template=template)
 
 
 def _remote_source(params):
     """SharePoint or Graph (their HTTP, NTLM and MSAL libraries load on first use, not here)."""
     if params.get("sharepoint") or params.get("graph"):
+        from ansible_collections.photosync.ad.plugins.module_utils import _sharepoint
         return _sharepoint.build_remote_source(params, None)
     return None
 

@@ -12,7 +12,7 @@ import threading
 import pytest
 from PIL import Image
 
-from ansible_collections.photosync.ad.plugins.module_utils import _backup, _errors, _image, _reconcile, _sources
+from ansible_collections.photosync.ad.plugins.module_utils import _backup, _errors, _image, _reconcile, _source_url, _sources
 from ansible_collections.photosync.ad.plugins.module_utils._photo import DirectoryUser, SourcePhoto
 
 USER = DirectoryUser("CN=Alice,OU=Staff,DC=example,DC=test", "alice", "alice@example.test", None,
@@ -156,18 +156,18 @@ def test_url_source_downloads_checks_type_and_size(web):
     root, base = web
     (root / "a.jpg").write_bytes(jpeg())
     (root / "page.html").write_bytes(b"<html>login</html>")
-    photo = _sources.UrlSource(base + "/a.jpg").fetch(USER)
+    photo = _source_url.UrlSource(base + "/a.jpg").fetch(USER)
     assert photo.data == (root / "a.jpg").read_bytes() and photo.content_type == "image/jpeg"
     assert photo.version  # Last-Modified from the server
     with pytest.raises(_errors.InvalidImage, match="text/html, not an image"):
-        _sources.UrlSource(base + "/page.html").fetch(USER)
+        _source_url.UrlSource(base + "/page.html").fetch(USER)
     with pytest.raises(_errors.SourceError, match="larger than url_max_bytes"):
-        _sources.UrlSource(base + "/a.jpg", max_bytes=100).fetch(USER)
+        _source_url.UrlSource(base + "/a.jpg", max_bytes=100).fetch(USER)
     with pytest.raises(_errors.RemoteServiceError, match="HTTP 404") as info:
-        _sources.UrlSource(base + "/missing.jpg").fetch(USER)
+        _source_url.UrlSource(base + "/missing.jpg").fetch(USER)
     assert info.value.status == 404
 
 
 def test_url_must_be_http():
     with pytest.raises(_errors.ConfigurationError):
-        _sources.UrlSource("file:///etc/passwd")
+        _source_url.UrlSource("file:///etc/passwd")

@@ -110,6 +110,33 @@ def test_a_task_with_a_file_source_loads_no_http_stack(module, args):
     assert report["loaded"] == []
 
 
+# What a thumbnail_photo task with a file source must not import: the URL, SharePoint, Graph and HTTP code,
+# backups (none asked for) and Pillow's colour management (the photo has no ICC profile).
+NOT_FOR_A_FILE_TASK = tuple("ansible_collections.photosync.ad.plugins.module_utils." + name for name in (
+    "_http", "_msauth", "_sharepoint", "_graph", "_source_url", "_prefetch", "_backup", "_files")) + ("PIL.ImageCms",)
+
+
+def test_a_file_source_task_compiles_only_what_it_runs():
+    """Issue 8 item 12: Ansible ships module_utils as source and Python compiles every imported file on
+    every task (twice, in zipimport), so code a task does not run is paid for by every task.  _sources
+    imported _graph, _sharepoint and _source_url (and _http, _msauth) for their option specs, _reconcile
+    imported _backup, _image imported ImageCms: failed before the fix."""
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(thumbnail_photo.__file__))))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(root)))
+    merged = dict(NOWHERE, identity="alice", path="a.jpg")
+    done = subprocess.run([sys.executable, "-c", _PROBE.format(module="thumbnail_photo"), json.dumps(merged),
+                           json.dumps(NOT_FOR_A_FILE_TASK)],
+                          capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=root), check=True,
+                          timeout=120)
+    report = json.loads(done.stdout)
+    assert report["result"]["failed"] and "connection refused" in report["result"]["msg"], report["result"]
+    assert report["loaded"] == []
+
+
 @pytest.mark.parametrize("module,args", [
     (thumbnail_photo, {"identity": "alice", "path": "a.jpg"}),
     (thumbnail_photo_info, {"identities": ["alice"]}),
