@@ -23,12 +23,6 @@ from syncrun import run
 from sptestserver import SPTestServer
 
 
-# Known flake, not understood yet: in about half of the full CI runs (never when this module runs alone)
-# one test here finds a person without any injected fault not written. One rerun, so the run is not lost
-# to it while it is investigated; a real regression fails both tries. See the closing note of issue 12.
-pytestmark = pytest.mark.flaky(reruns=1)
-
-
 PEOPLE = ["rm-ok", "rm-none", "rm-badjson", "rm-html", "rm-types", "rm-shape", "rm-emptybody",
           "rm-429", "rm-503", "rm-slow", "rm-reset", "rm-photohtml"]
 
