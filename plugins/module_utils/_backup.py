@@ -41,8 +41,9 @@ def write_backup(backup_dir, user, attribute, data, replaced_by_sha256, action, 
         name=user.sam_account_name or user.object_guid or "user", attribute=attribute,
         stamp=now.strftime("%Y%m%dT%H%M%SZ"), sha=digest[:12]))
     try:
-        if not os.path.isdir(backup_dir):
-            os.makedirs(backup_dir, 0o700)
+        # Several writer threads back up at once: the first ones race to create the folder, and
+        # "isdir, else makedirs" made the loser fail with FileExistsError (a person left unwritten).
+        os.makedirs(backup_dir, 0o700, exist_ok=True)
         data_path = _files.safe_path(backup_dir, stem + ".jpg")
         sidecar_path = data_path + ".json"
         sidecar = dict(

@@ -23,12 +23,6 @@ from syncrun import run
 from sptestserver import SPTestServer
 
 
-# Known flake, not understood yet: in about half of the full CI runs (never when this module runs alone)
-# one test here finds a person without any injected fault not written. One rerun, so the run is not lost
-# to it while it is investigated; a real regression fails both tries. See the closing note of issue 12.
-pytestmark = pytest.mark.flaky(reruns=1)
-
-
 PEOPLE = ["rm-ok", "rm-none", "rm-badjson", "rm-html", "rm-types", "rm-shape", "rm-emptybody",
           "rm-429", "rm-503", "rm-slow", "rm-reset", "rm-photohtml"]
 
@@ -98,8 +92,8 @@ def test_malformed_sharepoint_profiles_are_per_person_errors_never_no_photo(dc, 
                  sharepoint=sp.ntlm_options(auth="ntlm", mysite_url=None, retries=1),
                  missing_source="remove", backup_dir=str(tmp_path / "backups"), fail_on_error=False)
     people = by_user(result)
-    assert people["rm-ok"]["written"] and photo(scratch, "rm-ok") not in (None, OLD)
-    assert people["rm-none"]["status"] == "remove" and photo(scratch, "rm-none") is None
+    assert people["rm-ok"]["written"] and photo(scratch, "rm-ok") not in (None, OLD), people["rm-ok"]
+    assert people["rm-none"]["status"] == "remove" and photo(scratch, "rm-none") is None, people["rm-none"]
     for sam in MALFORMED:
         assert people[sam]["status"] in ("error", "invalid_source"), people[sam]
         assert people[sam]["error"], people[sam]
@@ -119,8 +113,8 @@ def test_malformed_graph_photos_are_per_person_errors_never_no_photo(dc, sp, scr
     result = run(dc, capsys, search_base=scratch, identities=["rm-ok", "rm-none"] + sorted(faults), graph=graph,
                  missing_source="remove", backup_dir=str(tmp_path / "backups"), fail_on_error=False)
     people = by_user(result)
-    assert people["rm-ok"]["written"]
-    assert people["rm-none"]["status"] == "remove" and photo(scratch, "rm-none") is None
+    assert people["rm-ok"]["written"], people["rm-ok"]
+    assert people["rm-none"]["status"] == "remove" and photo(scratch, "rm-none") is None, people["rm-none"]
     for sam in faults:
         assert people[sam]["status"] in ("error", "invalid_source"), people[sam]
         assert photo(scratch, sam) == OLD
@@ -190,21 +184,26 @@ def test_slow_reset_or_failing_source_is_an_error_for_everybody_it_concerns_neve
 
 # --- URL template: hostile servers ------------------------------------------------------------------------
 
+ENDLESS = 256 * 1024 * 1024   # "endless": far beyond url_max_bytes and any socket buffer
+
+
 class _Hostile(http.server.BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802
         name = self.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
         self.server.hits.append(name)
-        if name == "url-huge":   # an endless image body
+        if name == "url-huge":   # an endless image body: sent until the client hangs up (or ENDLESS bytes)
             self.send_response(200)
             self.send_header("Content-Type", "image/jpeg")
             self.end_headers()
             try:
                 self.wfile.write(b"\xff\xd8\xff\xe0")
-                for dummy in range(64):
+                for dummy in range(ENDLESS // 65536):
                     self.wfile.write(b"\0" * 65536)
                     self.server.sent[name] = self.server.sent.get(name, 0) + 65536
-            except (BrokenPipeError, ConnectionResetError):
-                pass
+            except ConnectionError:   # broken pipe, reset: the client hung up
+                self.server.hung_up.append(name)
+            finally:
+                self.server.huge_done.set()
             return
         if name in ("url-file", "url-ftp", "url-data"):
             target = {"url-file": "file:///etc/passwd", "url-ftp": "ftp://127.0.0.1/x.jpg",
@@ -243,6 +242,7 @@ def hostile_web():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
     server.daemon_threads = True
     server.hits, server.sent, server.photo = [], {}, jpeg((250, 120, 0), (200, 200))
+    server.hung_up, server.huge_done = [], threading.Event()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     server.template = "http://127.0.0.1:%d/p/{sAMAccountName}.jpg" % server.server_address[1]
@@ -260,13 +260,18 @@ def test_hostile_urls_oversize_cut_other_schemes_refused_non_images_refused(dc, 
     result = run(dc, capsys, search_base=base, photo_url_template=hostile_web.template, url_max_bytes=200000,
                  url_timeout=10, missing_source="remove", fail_on_error=False, max_listed=50)
     people = by_user(result)
-    assert people["url-good"]["written"]
+    assert people["url-good"]["written"], people["url-good"]
     for sam in ("url-huge", "url-file", "url-ftp", "url-data", "url-text", "url-bigtext", "url-liar"):
         assert people[sam]["status"] in ("error", "invalid_source"), people[sam]
         assert photo(base, sam) == OLD, "%s lost the photo" % sam
     assert "url_max_bytes" in people["url-huge"]["error"] or "larger" in people["url-huge"]["error"]
-    # The endless body was cut off: far less than its 4 MB was sent before the client hung up.
-    assert hostile_web.sent.get("url-huge", 0) < 4 * 1024 * 1024
+    # The endless body was cut off: the client hung up long before its end.  How much the server got out
+    # before that is not a measure of the client: loopback socket buffers take several MB (tcp_wmem and
+    # tcp_rmem maxima) before the client reads a byte, all of the old 4 MB body on a busy machine.  So
+    # the body is far larger than any buffer, and the test waits (bounded) for the server to see the hang-up.
+    assert hostile_web.huge_done.wait(120), "still sending url-huge: the client neither read on nor hung up"
+    assert hostile_web.hung_up == ["url-huge"], "the client read all %d bytes of the endless body" % ENDLESS
+    assert hostile_web.sent.get("url-huge", 0) < ENDLESS
     assert "text/html" in people["url-text"]["error"] or "HTML" in people["url-text"]["error"]
     for sam in ("url-file", "url-ftp", "url-data"):
         assert "redirect" in people[sam]["error"].lower(), people[sam]

@@ -32,11 +32,11 @@ UAC_ENABLED_NO_PASSWORD = 544   # NORMAL_ACCOUNT | PASSWD_NOTREQD
 UAC_DISABLED_NO_PASSWORD = 546  # ... | ACCOUNTDISABLE
 
 
-def connect(dc):
+def connect(dc, receive_timeout=30):
     tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=dc["ca_cert"])
     server = ldap3.Server(dc["server"], port=dc["ldaps_port"], use_ssl=True, tls=tls, connect_timeout=5)
     return ldap3.Connection(server, user=dc["admin"]["username"], password=dc["admin"]["password"],
-                            auto_bind=True, raise_exceptions=True, receive_timeout=30)
+                            auto_bind=True, raise_exceptions=True, receive_timeout=receive_timeout)
 
 
 def create_ou(dc, name=None, parent=None):
@@ -89,7 +89,9 @@ def add_people(dc, ou, people, workers=2):
 
 
 def delete_ou(dc, ou):
-    conn = connect(dc)
+    # One tree delete takes as long as Samba needs for everybody below (about 20 ms a person, far more on
+    # a busy machine): 1,100 people passed 30 s.  A client that gives up early leaves Samba deleting on.
+    conn = connect(dc, receive_timeout=600)
     try:
         conn.delete(ou, controls=[("1.2.840.113556.1.4.805", True, None)])  # tree delete
     except ldap3.core.exceptions.LDAPNoSuchObjectResult:

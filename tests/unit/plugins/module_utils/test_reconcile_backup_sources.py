@@ -120,6 +120,62 @@ def test_backup_into_unwritable_place_is_a_backup_error(tmp_path):
         _backup.write_backup(str(blocker / "sub"), USER, "thumbnailPhoto", b"x", None, "removed")
 
 
+def test_backups_of_two_people_written_at_once_into_a_new_folder_both_succeed(tmp_path, monkeypatch):
+    """Regression (failed before the fix): a bulk run writes over several connections, so the first two
+    backups of a run race to create backup_dir.  The folder was created with "isdir, else makedirs", and
+    the thread that lost the race got FileExistsError: a BackupError, so a person with nothing wrong was
+    not written ("cannot write the backup into ...: File exists").  That was the flake of
+    tests/integration/test_security_remote.py in full CI runs.  Here both threads are held between the
+    check and the create, the interleaving that now and then lost a person in a real run."""
+    folder = str(tmp_path / "new" / "backups")
+    real_isdir = os.path.isdir
+    seen = dict(checks=0, done=0)
+    turn = threading.Condition()
+
+    def isdir(path):
+        # A thread that asks whether the folder exists gets the true answer, but only once the other thread
+        # has asked too (or has finished: code that does not look first has nothing to line up).
+        answer = real_isdir(path)
+        if path == folder:
+            with turn:
+                seen["checks"] += 1
+                turn.notify_all()
+                turn.wait_for(lambda: seen["checks"] >= 2 or seen["done"] >= 1, timeout=10)
+        return answer
+
+    monkeypatch.setattr(os.path, "isdir", isdir)
+    people = [USER._replace(dn="CN=p%d,OU=Staff,DC=example,DC=test" % n, sam_account_name="p%d" % n)
+              for n in range(2)]
+    written, failed = [], []
+
+    def backup(person):
+        try:
+            written.append(_backup.write_backup(folder, person, "thumbnailPhoto", jpeg(), None, "updated"))
+        except _errors.BackupError as exc:
+            failed.append(exc.message)
+        finally:
+            with turn:
+                seen["done"] += 1
+                turn.notify_all()
+
+    threads = [threading.Thread(target=backup, args=(person,)) for person in people]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failed == [] and len(written) == 2
+    assert oct(os.stat(folder).st_mode & 0o777) == "0o700"
+    for path in written:
+        assert _backup.read_backup(path).data == jpeg()
+
+
+def test_backup_dir_that_is_a_file_is_a_backup_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_bytes(b"")
+    with pytest.raises(_errors.BackupError, match="Nothing was changed"):
+        _backup.write_backup(str(blocker), USER, "thumbnailPhoto", b"x", None, "removed")
+
+
 def test_backup_source_is_not_normalized():
     assert _sources.BackupSource("x").normalize is False
     assert _sources.FileSource("x").normalize is True
