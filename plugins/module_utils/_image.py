@@ -68,6 +68,7 @@ def _cms():
         ImageCms = image_cms
     return ImageCms
 
+
 # pillow_heif is imported on the first HEIC photo, not here: its import costs about 50 ms, paid by every
 # thumbnail_photo task otherwise (see benchmarks/bench_task.py).
 HAS_PILLOW_HEIF = importlib.util.find_spec("pillow_heif") is not None
