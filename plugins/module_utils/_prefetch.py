@@ -120,15 +120,16 @@ class Later(object):
         self.payload = payload
 
 
-def _groups(people, size):
-    group = []
-    for person in people:
-        group.append(person)
-        if len(group) >= size:
-            yield group
-            group = []
-    if group:
-        yield group
+def chunks(items, size):
+    """Lists of up to ``size`` consecutive items, consumed lazily (the last one may be shorter)."""
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def prefetch_grouped(lookup, finish, people, group_size, workers, lookahead=2):
@@ -157,7 +158,7 @@ def prefetch_grouped(lookup, finish, people, group_size, workers, lookahead=2):
                 stop.set()
             return exc
 
-    groups = _groups(people, max(1, int(group_size)))
+    groups = chunks(people, max(1, int(group_size)))
     workers = max(1, int(workers or 1))
     lookups = {}
     finishing = {}

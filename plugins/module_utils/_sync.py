@@ -40,6 +40,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible_collections.photosync.ad.plugins.module_utils import (
     _cache, _errors, _files, _ldap, _parallel, _reconcile, _tracking)
 from ansible_collections.photosync.ad.plugins.module_utils._photo import DirectoryUser
+from ansible_collections.photosync.ad.plugins.module_utils._prefetch import chunks
 
 REPORT_FORMATS = ("json", "html", "junit", "csv")
 CHUNK = 100  # people handed to the source at once
@@ -290,17 +291,6 @@ def scope_filter(options):
     return parts[0] if len(parts) == 1 else "(&%s)" % "".join(parts)
 
 
-def _chunks(iterable, size):
-    chunk = []
-    for item in iterable:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def _workers(source):
     client = getattr(source, "client", None)
     settings = getattr(client, "settings", None)
@@ -373,7 +363,7 @@ class Run(object):
         wanted = getattr(self.source, "attributes", None)
         extra = list(wanted()) if callable(wanted) else []
         scope = tracking.iter_scope(extra) if tracking is not None else iter_scope(self.directory, self.options, extra)
-        for chunk in _chunks(scope, CHUNK):
+        for chunk in chunks(scope, CHUNK):
             current = {}
             people = []
             for person, values, error in chunk:
